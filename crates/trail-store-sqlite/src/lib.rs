@@ -1,1 +1,299 @@
+//! The embedded store: one SQLite file in WAL mode, no setup. One connection
+//! writes (SQLite allows one writer at a time anyway); a small pool reads
+//! concurrently. Blocking calls run on tokio's blocking threads.
 
+mod accounts;
+mod append;
+mod codec;
+mod events;
+mod sessions;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags};
+use trail_core::{Event, NewEvent};
+use trail_store::{
+    Account, ApiKey, AppendOutcome, AppendRequest, EventTypeRecord, Group, NewApiKey, NewSession,
+    NewUser, Session, Store, StoreError, StoreResult, User,
+};
+use uuid::Uuid;
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_events.sql"))];
+
+/// The embedded backend.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    ids: Arc<Mutex<append::IdCache>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> StoreResult<SqliteStore> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Database(format!("creating {}: {e}", dir.display())))?;
+        }
+        let mut writer = open_connection(&path)?;
+        migrate(&mut writer)?;
+        Ok(SqliteStore {
+            path,
+            writer: Arc::new(Mutex::new(writer)),
+            readers: Arc::new(Mutex::new(Vec::new())),
+            ids: Arc::new(Mutex::new(append::IdCache::default())),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` on the writer connection on a blocking thread.
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let writer = self.writer.clone();
+        run_blocking(move || f(&mut writer.lock().expect("writer lock poisoned"))).await
+    }
+
+    /// Runs `f` on a pooled reader connection on a blocking thread.
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        let path = self.path.clone();
+        run_blocking(move || {
+            let pooled = readers.lock().expect("reader pool poisoned").pop();
+            let conn = match pooled {
+                Some(c) => c,
+                None => open_connection(&path)?,
+            };
+            let result = f(&conn);
+            readers.lock().expect("reader pool poisoned").push(conn);
+            result
+        })
+        .await
+    }
+}
+
+async fn run_blocking<T: Send + 'static>(
+    f: impl FnOnce() -> StoreResult<T> + Send + 'static,
+) -> StoreResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Database(format!("blocking task failed: {e}")))?
+}
+
+fn open_connection(path: &Path) -> StoreResult<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(codec::db_error)?;
+    // synchronous=FULL: in WAL mode every commit is fsynced, so an acknowledged event
+    // survives a power cut; group commit keeps the number of commits small.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 10000;
+         PRAGMA cache_size = -65536;",
+    )
+    .map_err(codec::db_error)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(codec::db_error)?;
+    tx.execute_batch("CREATE TABLE IF NOT EXISTS trail_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+        .map_err(codec::db_error)?;
+    for (version, sql) in MIGRATIONS {
+        let applied: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM trail_migrations WHERE version = ?1)",
+                [version],
+                |r| r.get(0),
+            )
+            .map_err(codec::db_error)?;
+        if !applied {
+            tx.execute_batch(sql).map_err(codec::db_error)?;
+            tx.execute(
+                "INSERT INTO trail_migrations (version, applied_at) VALUES (?1, ?2)",
+                (version, codec::micros(&Utc::now())),
+            )
+            .map_err(codec::db_error)?;
+            tracing::info!(version, "applied SQLite migration");
+        }
+    }
+    tx.commit().map_err(codec::db_error)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|c| {
+            c.query_row("SELECT 1", [], |_| Ok(()))
+                .map_err(codec::db_error)
+        })
+        .await
+    }
+
+    async fn create_account(&self, name: &str) -> StoreResult<Account> {
+        let name = name.to_string();
+        self.write(move |c| accounts::create_account(c, &name))
+            .await
+    }
+
+    async fn list_accounts(&self) -> StoreResult<Vec<Account>> {
+        self.read(accounts::list_accounts).await
+    }
+
+    async fn create_user(&self, account: Uuid, user: NewUser) -> StoreResult<User> {
+        self.write(move |c| accounts::create_user(c, account, user))
+            .await
+    }
+
+    async fn find_user(&self, account: Uuid, login: &str) -> StoreResult<Option<User>> {
+        let login = login.to_string();
+        self.read(move |c| accounts::find_user(c, account, &login))
+            .await
+    }
+
+    async fn create_group(
+        &self,
+        account: Uuid,
+        name: &str,
+        parent: Option<Uuid>,
+    ) -> StoreResult<Group> {
+        let name = name.to_string();
+        self.write(move |c| accounts::create_group(c, account, &name, parent))
+            .await
+    }
+
+    async fn add_group_member(&self, account: Uuid, group: Uuid, user: Uuid) -> StoreResult<()> {
+        self.write(move |c| accounts::add_group_member(c, account, group, user))
+            .await
+    }
+
+    async fn create_api_key(&self, account: Uuid, key: NewApiKey) -> StoreResult<ApiKey> {
+        self.write(move |c| accounts::create_api_key(c, account, key))
+            .await
+    }
+
+    async fn find_api_key(&self, secret_hash: &str) -> StoreResult<Option<ApiKey>> {
+        let hash = secret_hash.to_string();
+        self.read(move |c| accounts::find_api_key(c, &hash)).await
+    }
+
+    async fn list_api_keys(&self, account: Uuid) -> StoreResult<Vec<ApiKey>> {
+        self.read(move |c| accounts::list_api_keys(c, account))
+            .await
+    }
+
+    async fn revoke_api_key(
+        &self,
+        account: Uuid,
+        key: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.write(move |c| accounts::set_key_time(c, account, key, "revoked_at", at))
+            .await
+    }
+
+    async fn touch_api_key(&self, account: Uuid, key: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+        self.write(move |c| accounts::set_key_time(c, account, key, "last_used_at", at).map(|_| ()))
+            .await
+    }
+
+    async fn start_session(&self, account: Uuid, session: NewSession) -> StoreResult<Session> {
+        self.write(move |c| sessions::start(c, account, session))
+            .await
+    }
+
+    async fn end_session(
+        &self,
+        account: Uuid,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Session>> {
+        self.write(move |c| sessions::end(c, account, id, at)).await
+    }
+
+    async fn get_session(&self, account: Uuid, id: Uuid) -> StoreResult<Option<Session>> {
+        self.read(move |c| sessions::get(c, account, id)).await
+    }
+
+    async fn list_sessions(
+        &self,
+        account: Uuid,
+        login: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<Session>> {
+        let login = login.to_string();
+        self.read(move |c| sessions::list(c, account, &login, limit))
+            .await
+    }
+
+    async fn missing_sessions(&self, account: Uuid, ids: &[Uuid]) -> StoreResult<Vec<Uuid>> {
+        let ids = ids.to_vec();
+        self.read(move |c| sessions::missing(c, account, &ids))
+            .await
+    }
+
+    async fn append(&self, batch: &[AppendRequest]) -> StoreResult<Vec<AppendOutcome>> {
+        let batch = batch.to_vec();
+        let ids = self.ids.clone();
+        self.write(move |c| append::append(c, &ids, &batch)).await
+    }
+
+    async fn get_event(&self, account: Uuid, id: Uuid) -> StoreResult<Option<Event>> {
+        self.read(move |c| events::get(c, account, id)).await
+    }
+
+    async fn recent_events(
+        &self,
+        account: Uuid,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Event>> {
+        self.read(move |c| events::recent(c, account, before_seq, limit))
+            .await
+    }
+
+    async fn event_types(&self, account: Uuid) -> StoreResult<Vec<EventTypeRecord>> {
+        self.read(move |c| events::types(c, account)).await
+    }
+
+    async fn event_count(&self, account: Uuid) -> StoreResult<u64> {
+        self.read(move |c| {
+            c.query_row(
+                "SELECT count(*) FROM events WHERE account_id = ?1",
+                [account],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(codec::db_error)
+        })
+        .await
+    }
+
+    async fn raw_bulk_load(&self, events: &[NewEvent]) -> StoreResult<()> {
+        let events = events.to_vec();
+        self.write(move |c| append::raw_bulk_load(c, &events)).await
+    }
+}

@@ -37,7 +37,12 @@ macro_rules! conformance_tests {
 fn ctx() -> InputContext {
     InputContext {
         now: truncate_micros(Utc::now()),
-        default_actor: Actor { kind: ActorKind::ApiKey, id: "test-key".into(), name: None, email: None },
+        default_actor: Actor {
+            kind: ActorKind::ApiKey,
+            id: "test-key".into(),
+            name: None,
+            email: None,
+        },
         default_source: Source::Server,
         peer_ip: None,
         user_agent: None,
@@ -51,7 +56,10 @@ pub fn event(item: Value) -> NewEvent {
 }
 
 async fn append_one(store: &Arc<dyn Store>, account: Uuid, events: Vec<NewEvent>) -> AppendOutcome {
-    let mut out = store.append(&[AppendRequest { account, events }]).await.expect("append");
+    let mut out = store
+        .append(&[AppendRequest { account, events }])
+        .await
+        .expect("append");
     out.remove(0)
 }
 
@@ -72,26 +80,71 @@ pub async fn accounts_and_keys(store: Arc<dyn Store>) {
         prefix: secret[..6].into(),
         expires_at: None,
     };
-    let k = store.create_api_key(a.id, key("ci", "secret-a-0123456789abcdef")).await.unwrap();
-    store.create_api_key(b.id, key("other", "secret-b-0123456789abcdef")).await.unwrap();
-    let found = store.find_api_key(&hash_api_key("secret-a-0123456789abcdef")).await.unwrap().unwrap();
-    assert_eq!((found.id, found.account_id, found.scope), (k.id, a.id, Scope::Ingest));
+    let k = store
+        .create_api_key(a.id, key("ci", "secret-a-0123456789abcdef"))
+        .await
+        .unwrap();
+    store
+        .create_api_key(b.id, key("other", "secret-b-0123456789abcdef"))
+        .await
+        .unwrap();
+    let found = store
+        .find_api_key(&hash_api_key("secret-a-0123456789abcdef"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.id, found.account_id, found.scope),
+        (k.id, a.id, Scope::Ingest)
+    );
     assert!(found.is_active(Utc::now()));
-    assert!(store.find_api_key(&hash_api_key("nope")).await.unwrap().is_none());
+    assert!(store
+        .find_api_key(&hash_api_key("nope"))
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(store.list_api_keys(a.id).await.unwrap().len(), 1);
-    assert!(!store.revoke_api_key(b.id, k.id, Utc::now()).await.unwrap(), "another account's key");
+    assert!(
+        !store.revoke_api_key(b.id, k.id, Utc::now()).await.unwrap(),
+        "another account's key"
+    );
     store.touch_api_key(a.id, k.id, Utc::now()).await.unwrap();
     assert!(store.revoke_api_key(a.id, k.id, Utc::now()).await.unwrap());
-    let found = store.find_api_key(&hash_api_key("secret-a-0123456789abcdef")).await.unwrap().unwrap();
+    let found = store
+        .find_api_key(&hash_api_key("secret-a-0123456789abcdef"))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!found.is_active(Utc::now()));
     assert!(found.last_used_at.is_some());
-    let names: Vec<String> = store.list_accounts().await.unwrap().into_iter().map(|a| a.name).collect();
+    let names: Vec<String> = store
+        .list_accounts()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
     assert_eq!(names, ["acme", "globex"]);
-    let owner = NewUser { login: "owner".into(), name: None, email: None, role: Role::Owner, password_hash: None };
+    let owner = NewUser {
+        login: "owner".into(),
+        name: None,
+        email: None,
+        role: Role::Owner,
+        password_hash: None,
+    };
     store.create_user(a.id, owner.clone()).await.unwrap();
-    assert!(matches!(store.create_user(a.id, owner.clone()).await, Err(crate::StoreError::AlreadyExists(_))));
-    store.create_user(b.id, owner).await.expect("logins are unique per account only");
-    assert_eq!(store.find_user(a.id, "owner").await.unwrap().unwrap().role, Role::Owner);
+    assert!(matches!(
+        store.create_user(a.id, owner.clone()).await,
+        Err(crate::StoreError::AlreadyExists(_))
+    ));
+    store
+        .create_user(b.id, owner)
+        .await
+        .expect("logins are unique per account only");
+    assert_eq!(
+        store.find_user(a.id, "owner").await.unwrap().unwrap().role,
+        Role::Owner
+    );
 }
 
 fn full_event() -> Value {
@@ -121,15 +174,33 @@ pub async fn append_round_trips_every_field(store: Arc<dyn Store>) {
     let sent = event(full_event());
     let outcome = append_one(&store, account, vec![sent.clone()]).await;
     assert_eq!(seqs(&outcome), [1]);
-    let got = store.get_event(account, sent.id).await.unwrap().expect("stored event");
+    let got = store
+        .get_event(account, sent.id)
+        .await
+        .unwrap()
+        .expect("stored event");
     assert_eq!(got.seq, 1);
     assert_eq!(got.account_id, account);
-    assert!(got.body.session_id.is_some(), "a user's event is joined to a session");
+    assert!(
+        got.body.session_id.is_some(),
+        "a user's event is joined to a session"
+    );
     let mut expected = sent.clone();
     expected.session_id = got.body.session_id;
     assert_eq!(got.body, expected);
-    assert_eq!(got.hash, got.recompute_hash(), "hash covers the stored fields");
-    let changed: Vec<String> = got.body.changes.unwrap().changed.iter().map(|c| c.to_string()).collect();
+    assert_eq!(
+        got.hash,
+        got.recompute_hash(),
+        "hash covers the stored fields"
+    );
+    let changed: Vec<String> = got
+        .body
+        .changes
+        .unwrap()
+        .changed
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
     assert_eq!(changed[0], "title: \"Report\" → \"Q2 Sales Report\"");
     assert!((Utc::now() - got.received_at).num_seconds() < 60);
 }
@@ -137,12 +208,25 @@ pub async fn append_round_trips_every_field(store: Arc<dyn Store>) {
 pub async fn sequence_is_gap_free_per_account(store: Arc<dyn Store>) {
     let a = store.create_account("a").await.unwrap().id;
     let b = store.create_account("b").await.unwrap().id;
-    let batch = |n: usize| (0..n).map(|_| event(json!({"type": "log"}))).collect::<Vec<_>>();
+    let batch = |n: usize| {
+        (0..n)
+            .map(|_| event(json!({"type": "log"})))
+            .collect::<Vec<_>>()
+    };
     let out = store
         .append(&[
-            AppendRequest { account: a, events: batch(3) },
-            AppendRequest { account: b, events: batch(2) },
-            AppendRequest { account: a, events: batch(2) },
+            AppendRequest {
+                account: a,
+                events: batch(3),
+            },
+            AppendRequest {
+                account: b,
+                events: batch(2),
+            },
+            AppendRequest {
+                account: a,
+                events: batch(2),
+            },
         ])
         .await
         .unwrap();
@@ -178,14 +262,28 @@ pub async fn conflicting_retry_stores_nothing_of_its_request(store: Arc<dyn Stor
     let other_request = event(json!({"type": "log"}));
     let out = store
         .append(&[
-            AppendRequest { account, events: vec![innocent.clone(), conflicting.clone()] },
-            AppendRequest { account, events: vec![other_request.clone()] },
+            AppendRequest {
+                account,
+                events: vec![innocent.clone(), conflicting.clone()],
+            },
+            AppendRequest {
+                account,
+                events: vec![other_request.clone()],
+            },
         ])
         .await
         .unwrap();
     assert_eq!(out[0], AppendOutcome::Conflict(vec![conflicting.id]));
-    assert_eq!(seqs(&out[1]), [2], "other requests in the batch commit, without a gap");
-    assert!(store.get_event(account, innocent.id).await.unwrap().is_none());
+    assert_eq!(
+        seqs(&out[1]),
+        [2],
+        "other requests in the batch commit, without a gap"
+    );
+    assert!(store
+        .get_event(account, innocent.id)
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(store.event_count(account).await.unwrap(), 2);
 }
 
@@ -195,7 +293,13 @@ pub async fn duplicate_ids_within_one_request(store: Arc<dyn Store>) {
     let out = append_one(&store, account, vec![e.clone(), e.clone()]).await;
     match out {
         AppendOutcome::Stored(items) => {
-            assert_eq!(items.iter().map(|a| (a.seq, a.duplicate)).collect::<Vec<_>>(), [(1, false), (1, true)]);
+            assert_eq!(
+                items
+                    .iter()
+                    .map(|a| (a.seq, a.duplicate))
+                    .collect::<Vec<_>>(),
+                [(1, false), (1, true)]
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -204,24 +308,62 @@ pub async fn duplicate_ids_within_one_request(store: Arc<dyn Store>) {
 pub async fn types_and_parameters_register_on_first_use(store: Arc<dyn Store>) {
     let account = store.create_account("acme").await.unwrap().id;
     let builtin = store.event_types(account).await.unwrap();
-    assert_eq!(builtin.len(), 47, "every account starts with the seed's catalogue");
+    assert_eq!(
+        builtin.len(),
+        47,
+        "every account starts with the seed's catalogue"
+    );
     let qs = builtin.iter().find(|t| t.name == "query-start").unwrap();
-    assert_eq!((qs.resource_kind.as_deref(), qs.action.as_str(), qs.builtin), (Some("query"), "executed", true));
+    assert_eq!(
+        (qs.resource_kind.as_deref(), qs.action.as_str(), qs.builtin),
+        (Some("query"), "executed", true)
+    );
     let e = event(json!({"type": "my_log", "params": {"rows": 10, "who": "x"}}));
     append_one(&store, account, vec![e]).await;
-    append_one(&store, account, vec![event(json!({"type": "my_log", "params": {"rows": "ten", "extra": true}}))]).await;
+    append_one(
+        &store,
+        account,
+        vec![event(
+            json!({"type": "my_log", "params": {"rows": "ten", "extra": true}}),
+        )],
+    )
+    .await;
     let types = store.event_types(account).await.unwrap();
-    let mine = types.iter().find(|t| t.name == "my_log").expect("custom type registered");
+    let mine = types
+        .iter()
+        .find(|t| t.name == "my_log")
+        .expect("custom type registered");
     assert!(!mine.builtin);
-    assert_eq!((mine.action.as_str(), mine.level.as_str()), ("logged", "info"));
-    let params: Vec<(&str, &str)> = mine.parameters.iter().map(|p| (p.name.as_str(), p.data_type.as_str())).collect();
-    assert_eq!(params, [("extra", "bool"), ("rows", "number"), ("who", "string")], "declared on first use");
+    assert_eq!(
+        (mine.action.as_str(), mine.level.as_str()),
+        ("logged", "info")
+    );
+    let params: Vec<(&str, &str)> = mine
+        .parameters
+        .iter()
+        .map(|p| (p.name.as_str(), p.data_type.as_str()))
+        .collect();
+    assert_eq!(
+        params,
+        [("extra", "bool"), ("rows", "number"), ("who", "string")],
+        "declared on first use"
+    );
     let other = store.create_account("other").await.unwrap().id;
-    assert!(store.event_types(other).await.unwrap().iter().all(|t| t.name != "my_log"));
+    assert!(store
+        .event_types(other)
+        .await
+        .unwrap()
+        .iter()
+        .all(|t| t.name != "my_log"));
 }
 
 fn alice() -> Actor {
-    Actor { kind: ActorKind::User, id: "alice".into(), name: Some("Alice".into()), email: Some("alice@company.com".into()) }
+    Actor {
+        kind: ActorKind::User,
+        id: "alice".into(),
+        name: Some("Alice".into()),
+        email: Some("alice@company.com".into()),
+    }
 }
 
 pub async fn sessions_start_list_end(store: Arc<dyn Store>) {
@@ -239,38 +381,104 @@ pub async fn sessions_start_list_end(store: Arc<dyn Store>) {
     assert_eq!(s1.user_login, "alice");
     assert_eq!(s1.user_id, s2.user_id, "one user row per login");
     let user = store.find_user(account, "alice").await.unwrap().unwrap();
-    assert_eq!((user.role, user.email.as_deref()), (Role::Member, Some("alice@company.com")));
-    let ended = store.end_session(account, s1.id, Utc::now()).await.unwrap().unwrap();
+    assert_eq!(
+        (user.role, user.email.as_deref()),
+        (Role::Member, Some("alice@company.com"))
+    );
+    let ended = store
+        .end_session(account, s1.id, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(ended.ended.is_some());
-    assert_eq!(store.get_session(account, s1.id).await.unwrap().unwrap().ended, ended.ended);
+    assert_eq!(
+        store
+            .get_session(account, s1.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .ended,
+        ended.ended
+    );
     let listed = store.list_sessions(account, "alice", 10).await.unwrap();
     assert_eq!(listed.len(), 2);
-    assert!(store.list_sessions(account, "bob", 10).await.unwrap().is_empty());
+    assert!(store
+        .list_sessions(account, "bob", 10)
+        .await
+        .unwrap()
+        .is_empty());
     let unknown = Uuid::now_v7();
-    assert_eq!(store.missing_sessions(account, &[s1.id, unknown]).await.unwrap(), [unknown]);
+    assert_eq!(
+        store
+            .missing_sessions(account, &[s1.id, unknown])
+            .await
+            .unwrap(),
+        [unknown]
+    );
 }
 
 pub async fn user_events_join_a_session(store: Arc<dyn Store>) {
     let account = store.create_account("acme").await.unwrap().id;
     let open = store
-        .start_session(account, NewSession { user: alice(), started: truncate_micros(Utc::now()), ip: None, user_agent: None, client: None })
+        .start_session(
+            account,
+            NewSession {
+                user: alice(),
+                started: truncate_micros(Utc::now()),
+                ip: None,
+                user_agent: None,
+                client: None,
+            },
+        )
         .await
         .unwrap();
     let by_alice = event(json!({"type": "log", "actor": {"kind": "user", "id": "alice"}}));
-    let by_bob = event(json!({"type": "log", "actor": {"kind": "user", "id": "bob"}, "ip": "10.0.0.1"}));
+    let by_bob =
+        event(json!({"type": "log", "actor": {"kind": "user", "id": "bob"}, "ip": "10.0.0.1"}));
     let bob_again = event(json!({"type": "log", "actor": {"kind": "user", "id": "bob"}}));
     let by_key = event(json!({"type": "log"}));
-    append_one(&store, account, vec![by_alice.clone(), by_bob.clone(), bob_again.clone(), by_key.clone()]).await;
+    append_one(
+        &store,
+        account,
+        vec![
+            by_alice.clone(),
+            by_bob.clone(),
+            bob_again.clone(),
+            by_key.clone(),
+        ],
+    )
+    .await;
     let session_of = |id| {
         let store = store.clone();
-        async move { store.get_event(account, id).await.unwrap().unwrap().body.session_id }
+        async move {
+            store
+                .get_event(account, id)
+                .await
+                .unwrap()
+                .unwrap()
+                .body
+                .session_id
+        }
     };
-    assert_eq!(session_of(by_alice.id).await, Some(open.id), "joined to the open session");
-    let bobs = session_of(by_bob.id).await.expect("a session was started for bob");
+    assert_eq!(
+        session_of(by_alice.id).await,
+        Some(open.id),
+        "joined to the open session"
+    );
+    let bobs = session_of(by_bob.id)
+        .await
+        .expect("a session was started for bob");
     assert_eq!(session_of(bob_again.id).await, Some(bobs), "and reused");
     let s = store.get_session(account, bobs).await.unwrap().unwrap();
-    assert_eq!((s.user_login.as_str(), s.ip.as_deref()), ("bob", Some("10.0.0.1")));
-    assert_eq!(session_of(by_key.id).await, None, "API keys have no sessions");
+    assert_eq!(
+        (s.user_login.as_str(), s.ip.as_deref()),
+        ("bob", Some("10.0.0.1"))
+    );
+    assert_eq!(
+        session_of(by_key.id).await,
+        None,
+        "API keys have no sessions"
+    );
 }
 
 pub async fn accounts_are_isolated(store: Arc<dyn Store>) {
@@ -280,10 +488,24 @@ pub async fn accounts_are_isolated(store: Arc<dyn Store>) {
     append_one(&store, a, vec![e.clone()]).await;
     assert!(store.get_event(b, e.id).await.unwrap().is_none());
     assert!(store.recent_events(b, None, 10).await.unwrap().is_empty());
-    let session = store.get_event(a, e.id).await.unwrap().unwrap().body.session_id.unwrap();
+    let session = store
+        .get_event(a, e.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .body
+        .session_id
+        .unwrap();
     assert!(store.get_session(b, session).await.unwrap().is_none());
-    assert!(store.end_session(b, session, Utc::now()).await.unwrap().is_none());
-    assert_eq!(store.missing_sessions(b, &[session]).await.unwrap(), [session]);
+    assert!(store
+        .end_session(b, session, Utc::now())
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        store.missing_sessions(b, &[session]).await.unwrap(),
+        [session]
+    );
     // The same id in another account is another event, not a conflict.
     let mut other = e.clone();
     other.message = Some("b's own".into());
@@ -292,7 +514,9 @@ pub async fn accounts_are_isolated(store: Arc<dyn Store>) {
 
 pub async fn recent_events_page_newest_first(store: Arc<dyn Store>) {
     let account = store.create_account("acme").await.unwrap().id;
-    let events: Vec<NewEvent> = (0..5).map(|i| event(json!({"type": "log", "message": format!("m{i}")}))).collect();
+    let events: Vec<NewEvent> = (0..5)
+        .map(|i| event(json!({"type": "log", "message": format!("m{i}")})))
+        .collect();
     append_one(&store, account, events).await;
     let page = store.recent_events(account, None, 2).await.unwrap();
     assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), [5, 4]);
@@ -303,17 +527,41 @@ pub async fn recent_events_page_newest_first(store: Arc<dyn Store>) {
 
 pub async fn groups_nest(store: Arc<dyn Store>) {
     let account = store.create_account("acme").await.unwrap().id;
-    let data = store.create_group(account, "data-team", None).await.unwrap();
-    let bi = store.create_group(account, "bi", Some(data.id)).await.unwrap();
+    let data = store
+        .create_group(account, "data-team", None)
+        .await
+        .unwrap();
+    let bi = store
+        .create_group(account, "bi", Some(data.id))
+        .await
+        .unwrap();
     assert_eq!(bi.parent, Some(data.id));
     let u = store
-        .create_user(account, NewUser { login: "carol".into(), name: None, email: None, role: Role::Member, password_hash: None })
+        .create_user(
+            account,
+            NewUser {
+                login: "carol".into(),
+                name: None,
+                email: None,
+                role: Role::Member,
+                password_hash: None,
+            },
+        )
         .await
         .unwrap();
     store.add_group_member(account, bi.id, u.id).await.unwrap();
-    assert!(store.create_group(account, "data-team", None).await.is_err(), "names are unique");
+    assert!(
+        store
+            .create_group(account, "data-team", None)
+            .await
+            .is_err(),
+        "names are unique"
+    );
     let other = store.create_account("other").await.unwrap().id;
-    assert!(store.create_group(other, "x", Some(data.id)).await.is_err(), "parent from another account");
+    assert!(
+        store.create_group(other, "x", Some(data.id)).await.is_err(),
+        "parent from another account"
+    );
 }
 
 pub async fn raw_bulk_load_writes_rows(store: Arc<dyn Store>) {

@@ -25,7 +25,10 @@ pub struct IngestConfig {
 
 impl Default for IngestConfig {
     fn default() -> Self {
-        IngestConfig { queue_depth: 1024, max_batch_events: 10_000 }
+        IngestConfig {
+            queue_depth: 1024,
+            max_batch_events: 10_000,
+        }
     }
 }
 
@@ -55,14 +58,22 @@ impl Ingestor {
     pub fn start(store: Arc<dyn Store>, config: IngestConfig) -> (Ingestor, JoinHandle<()>) {
         let (queue, rx) = mpsc::channel(config.queue_depth);
         let metrics = Arc::new(IngestMetrics::default());
-        let writer = Writer { store, rx, metrics: metrics.clone(), max_events: config.max_batch_events };
+        let writer = Writer {
+            store,
+            rx,
+            metrics: metrics.clone(),
+            max_events: config.max_batch_events,
+        };
         (Ingestor { queue, metrics }, tokio::spawn(writer.run()))
     }
 
     /// Queues a request and waits until it is committed.
     pub async fn submit(&self, request: AppendRequest) -> Result<AppendOutcome, IngestError> {
         let (reply, answer) = oneshot::channel();
-        self.queue.send(Job { request, reply }).await.map_err(|_| IngestError::ShuttingDown)?;
+        self.queue
+            .send(Job { request, reply })
+            .await
+            .map_err(|_| IngestError::ShuttingDown)?;
         answer.await.map_err(|_| IngestError::ShuttingDown)?
     }
 
@@ -97,7 +108,8 @@ impl Writer {
     }
 
     async fn commit(&self, jobs: Vec<Job>, events: usize) {
-        let (requests, replies): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.request, j.reply)).unzip();
+        let (requests, replies): (Vec<_>, Vec<_>) =
+            jobs.into_iter().map(|j| (j.request, j.reply)).unzip();
         let started = Instant::now();
         let mut result = self.store.append(&requests).await;
         if let Err(e) = &result {
@@ -106,7 +118,9 @@ impl Writer {
             tracing::warn!(error = %e, "append failed; retrying once");
             result = self.store.append(&requests).await;
         }
-        self.metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
+        self.metrics
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
         self.metrics.batch_events.observe(events as f64);
         match result {
             Ok(outcomes) => {
@@ -119,7 +133,9 @@ impl Writer {
                 tracing::error!(error = %e, events, "append failed twice; answering with an error");
                 let message = e.to_string();
                 for reply in replies {
-                    let _ = reply.send(Err(IngestError::Store(StoreError::Database(message.clone()))));
+                    let _ = reply.send(Err(IngestError::Store(StoreError::Database(
+                        message.clone(),
+                    ))));
                 }
             }
         }
@@ -142,7 +158,8 @@ impl IngestMetrics {
             AppendOutcome::Stored(items) => {
                 let dups = items.iter().filter(|a| a.duplicate).count() as u64;
                 self.duplicates.fetch_add(dups, Ordering::Relaxed);
-                self.stored.fetch_add(items.len() as u64 - dups, Ordering::Relaxed);
+                self.stored
+                    .fetch_add(items.len() as u64 - dups, Ordering::Relaxed);
             }
             AppendOutcome::Conflict(_) => {
                 self.conflicts.fetch_add(1, Ordering::Relaxed);
@@ -153,15 +170,39 @@ impl IngestMetrics {
     /// Prometheus text exposition of every metric.
     pub fn render(&self, out: &mut String) {
         let counters = [
-            ("trail_events_ingested_total", "Events stored.", &self.stored),
-            ("trail_events_duplicate_total", "Events recognised as retries of stored ones.", &self.duplicates),
-            ("trail_ingest_conflicts_total", "Requests refused because an id was stored with other content.", &self.conflicts),
+            (
+                "trail_events_ingested_total",
+                "Events stored.",
+                &self.stored,
+            ),
+            (
+                "trail_events_duplicate_total",
+                "Events recognised as retries of stored ones.",
+                &self.duplicates,
+            ),
+            (
+                "trail_ingest_conflicts_total",
+                "Requests refused because an id was stored with other content.",
+                &self.conflicts,
+            ),
         ];
         for (name, help, value) in counters {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", value.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                value.load(Ordering::Relaxed)
+            );
         }
-        self.batch_events.render("trail_commit_batch_events", "Events per committed transaction.", out);
-        self.commit_seconds.render("trail_commit_seconds", "Time to commit one transaction.", out);
+        self.batch_events.render(
+            "trail_commit_batch_events",
+            "Events per committed transaction.",
+            out,
+        );
+        self.commit_seconds.render(
+            "trail_commit_seconds",
+            "Time to commit one transaction.",
+            out,
+        );
     }
 }
 
@@ -201,7 +242,8 @@ impl<const N: usize> Histogram<N> {
             self.buckets[i].fetch_add(1, Ordering::Relaxed);
         }
         self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_micros.fetch_add((value * 1e6) as u64, Ordering::Relaxed);
+        self.sum_micros
+            .fetch_add((value * 1e6) as u64, Ordering::Relaxed);
     }
 
     pub fn count(&self) -> u64 {
@@ -217,7 +259,10 @@ impl<const N: usize> Histogram<N> {
         }
         let count = self.count();
         let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}\n{name}_sum {sum}\n{name}_count {count}");
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{le=\"+Inf\"}} {count}\n{name}_sum {sum}\n{name}_count {count}"
+        );
     }
 }
 

@@ -30,23 +30,43 @@ pub trait Store: Send + Sync + 'static {
     async fn list_accounts(&self) -> StoreResult<Vec<Account>>;
     async fn create_user(&self, account: Uuid, user: NewUser) -> StoreResult<User>;
     async fn find_user(&self, account: Uuid, login: &str) -> StoreResult<Option<User>>;
-    async fn create_group(&self, account: Uuid, name: &str, parent: Option<Uuid>) -> StoreResult<Group>;
+    async fn create_group(
+        &self,
+        account: Uuid,
+        name: &str,
+        parent: Option<Uuid>,
+    ) -> StoreResult<Group>;
     async fn add_group_member(&self, account: Uuid, group: Uuid, user: Uuid) -> StoreResult<()>;
     async fn create_api_key(&self, account: Uuid, key: NewApiKey) -> StoreResult<ApiKey>;
     /// The key with this secret hash, whatever its account, revoked or not.
     async fn find_api_key(&self, secret_hash: &str) -> StoreResult<Option<ApiKey>>;
     async fn list_api_keys(&self, account: Uuid) -> StoreResult<Vec<ApiKey>>;
     /// Returns false when the account has no such key.
-    async fn revoke_api_key(&self, account: Uuid, key: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
+    async fn revoke_api_key(
+        &self,
+        account: Uuid,
+        key: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     async fn touch_api_key(&self, account: Uuid, key: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
 
     // Sessions.
     async fn start_session(&self, account: Uuid, session: NewSession) -> StoreResult<Session>;
     /// Ends an open session; `None` when the account has no such session.
-    async fn end_session(&self, account: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<Option<Session>>;
+    async fn end_session(
+        &self,
+        account: Uuid,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Session>>;
     async fn get_session(&self, account: Uuid, id: Uuid) -> StoreResult<Option<Session>>;
     /// A user's sessions, newest first.
-    async fn list_sessions(&self, account: Uuid, login: &str, limit: u32) -> StoreResult<Vec<Session>>;
+    async fn list_sessions(
+        &self,
+        account: Uuid,
+        login: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<Session>>;
     /// Those of `ids` that are not sessions of the account.
     async fn missing_sessions(&self, account: Uuid, ids: &[Uuid]) -> StoreResult<Vec<Uuid>>;
 
@@ -56,7 +76,12 @@ pub trait Store: Send + Sync + 'static {
     async fn append(&self, batch: &[AppendRequest]) -> StoreResult<Vec<AppendOutcome>>;
     async fn get_event(&self, account: Uuid, id: Uuid) -> StoreResult<Option<Event>>;
     /// The newest events of an account, optionally older than a sequence number.
-    async fn recent_events(&self, account: Uuid, before_seq: Option<i64>, limit: u32) -> StoreResult<Vec<Event>>;
+    async fn recent_events(
+        &self,
+        account: Uuid,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Event>>;
     async fn event_types(&self, account: Uuid) -> StoreResult<Vec<EventTypeRecord>>;
     async fn event_count(&self, account: Uuid) -> StoreResult<u64>;
 

@@ -51,7 +51,9 @@ impl FromStr for Role {
             "admin" => Ok(Role::Admin),
             "member" => Ok(Role::Member),
             "auditor" => Ok(Role::Auditor),
-            _ => Err(format!("unknown role {s:?}; expected owner, admin, member or auditor")),
+            _ => Err(format!(
+                "unknown role {s:?}; expected owner, admin, member or auditor"
+            )),
         }
     }
 }
@@ -177,3 +179,7 @@ pub struct ParameterRecord {
     pub name: String,
     pub data_type: String,
 }
+
+/// A user's event without a session joins their latest open session if it started
+/// at most this long before the event; otherwise a new session is started for it.
+pub const SESSION_JOIN_WINDOW_HOURS: i64 = 12;

@@ -1,0 +1,444 @@
+//! The write path: one transaction per group-commit batch.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{Duration, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use trail_core::encoding::event_hash;
+use trail_core::input::truncate_micros;
+use trail_core::{ActorKind, Catalogue, NewEvent, ParamValue};
+use trail_store::{
+    AppendOutcome, AppendRequest, Appended, NewSession, StoreResult, SESSION_JOIN_WINDOW_HOURS,
+};
+use uuid::Uuid;
+
+use crate::codec::{db_error, micros};
+use crate::sessions;
+
+/// Ids of event types, parameters and users, which never change once assigned.
+#[derive(Default)]
+pub struct IdCache {
+    types: HashMap<(Uuid, String), i64>,
+    params: HashMap<(Uuid, i64, String), i64>,
+    users: HashMap<(Uuid, String), Uuid>,
+}
+
+impl IdCache {
+    fn merge(&mut self, other: IdCache) {
+        self.types.extend(other.types);
+        self.params.extend(other.params);
+        self.users.extend(other.users);
+    }
+}
+
+/// What the database already holds for an event id of a request.
+enum Slot {
+    New,
+    Duplicate(i64),
+    /// The same id appeared earlier in the request (index of that event).
+    Repeat(usize),
+}
+
+pub fn append(
+    conn: &mut Connection,
+    cache: &Mutex<IdCache>,
+    batch: &[AppendRequest],
+) -> StoreResult<Vec<AppendOutcome>> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db_error)?;
+    let mut cache = cache.lock().expect("id cache poisoned");
+    let mut w = BatchWriter {
+        tx: &tx,
+        known: &cache,
+        fresh: IdCache::default(),
+        sessions: HashMap::new(),
+    };
+    let outcomes = batch
+        .iter()
+        .map(|r| w.request(r))
+        .collect::<StoreResult<Vec<_>>>()?;
+    let fresh = w.fresh;
+    tx.commit().map_err(db_error)?;
+    // Only ids of a committed transaction may be cached; a rolled-back one's are void.
+    cache.merge(fresh);
+    Ok(outcomes)
+}
+
+struct BatchWriter<'a> {
+    tx: &'a Transaction<'a>,
+    known: &'a IdCache,
+    fresh: IdCache,
+    /// The session each user's events of this batch joined, with its start (µs).
+    sessions: HashMap<(Uuid, Uuid), (Uuid, i64)>,
+}
+
+impl BatchWriter<'_> {
+    fn request(&mut self, req: &AppendRequest) -> StoreResult<AppendOutcome> {
+        let slots = match self.classify(req)? {
+            Ok(slots) => slots,
+            Err(conflicts) => return Ok(AppendOutcome::Conflict(conflicts)),
+        };
+        let new = slots.iter().filter(|s| matches!(s, Slot::New)).count() as i64;
+        let mut next_seq = self.reserve(req.account, new)?;
+        let received_at = truncate_micros(Utc::now());
+        let mut out: Vec<Appended> = Vec::with_capacity(req.events.len());
+        for (e, slot) in req.events.iter().zip(&slots) {
+            let (seq, duplicate) = match slot {
+                Slot::New => {
+                    self.insert(req.account, next_seq, received_at, e)?;
+                    next_seq += 1;
+                    (next_seq - 1, false)
+                }
+                Slot::Duplicate(seq) => (*seq, true),
+                Slot::Repeat(i) => (out[*i].seq, true),
+            };
+            out.push(Appended {
+                id: e.id,
+                seq,
+                duplicate,
+            });
+        }
+        Ok(AppendOutcome::Stored(out))
+    }
+
+    /// Decides for each event whether it is new or a retry; Err lists conflicting ids.
+    fn classify(&self, req: &AppendRequest) -> StoreResult<Result<Vec<Slot>, Vec<Uuid>>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT seq, content_digest FROM events WHERE account_id = ?1 AND id = ?2",
+            )
+            .map_err(db_error)?;
+        let mut first_index: HashMap<Uuid, usize> = HashMap::new();
+        let mut slots = Vec::with_capacity(req.events.len());
+        let mut conflicts = Vec::new();
+        for (i, e) in req.events.iter().enumerate() {
+            if let Some(&j) = first_index.get(&e.id) {
+                if req.events[j].content_digest == e.content_digest {
+                    slots.push(Slot::Repeat(j));
+                } else {
+                    conflicts.push(e.id);
+                }
+                continue;
+            }
+            first_index.insert(e.id, i);
+            let stored: Option<(i64, Vec<u8>)> = stmt
+                .query_row(params![req.account, e.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(db_error)?;
+            match stored {
+                None => slots.push(Slot::New),
+                Some((seq, digest)) if digest == e.content_digest => {
+                    slots.push(Slot::Duplicate(seq))
+                }
+                Some(_) => conflicts.push(e.id),
+            }
+        }
+        Ok(if conflicts.is_empty() {
+            Ok(slots)
+        } else {
+            Err(conflicts)
+        })
+    }
+
+    /// Takes `n` sequence numbers of the account; returns the first.
+    fn reserve(&self, account: Uuid, n: i64) -> StoreResult<i64> {
+        let end: i64 = self
+            .tx
+            .prepare_cached(
+                "UPDATE accounts SET next_seq = next_seq + ?2 WHERE id = ?1 RETURNING next_seq",
+            )
+            .map_err(db_error)?
+            .query_row(params![account, n], |r| r.get(0))
+            .map_err(db_error)?;
+        Ok(end - n)
+    }
+
+    fn insert(
+        &mut self,
+        account: Uuid,
+        seq: i64,
+        received_at: chrono::DateTime<Utc>,
+        e: &NewEvent,
+    ) -> StoreResult<()> {
+        let type_id = self.type_id(account, e)?;
+        let (user_id, session_id) = self.user_and_session(account, e)?;
+        let mut stored = e.clone();
+        stored.session_id = session_id;
+        let hash = event_hash(account, seq, &received_at, &stored);
+        let resource = e.resource.as_ref();
+        let changes = e.changes.as_ref();
+        let error = e.error.as_ref();
+        self.tx
+            .prepare_cached(
+                "INSERT INTO events (account_id, id, seq, event_type_id, event_time, received_at, session_id, user_id,
+                    actor_kind, actor_id, actor_name, actor_email, source, resource_kind, resource_id, resource_name,
+                    package, action, status, level, duration_ms, ip, user_agent, request_id, operation_id, description,
+                    is_error, error_message, error_stack_trace, error_signature, changes_before, changes_after,
+                    changed_fields, content_digest, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+                    ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35)",
+            )
+            .map_err(db_error)?
+            .execute(params![
+                account,
+                e.id,
+                seq,
+                type_id,
+                micros(&e.occurred_at),
+                micros(&received_at),
+                session_id,
+                user_id,
+                e.actor.kind.as_str(),
+                e.actor.id,
+                e.actor.name,
+                e.actor.email,
+                e.source.as_str(),
+                resource.map(|r| r.kind.as_str()),
+                resource.and_then(|r| r.id.as_deref()),
+                resource.and_then(|r| r.name.as_deref()),
+                e.package,
+                e.action.as_str(),
+                e.status.as_str(),
+                e.level.as_str(),
+                e.duration_ms.map(|d| d as i64),
+                e.ip,
+                e.user_agent,
+                e.request_id,
+                e.operation_id,
+                e.message,
+                error.is_some(),
+                error.map(|x| x.message.as_str()),
+                error.and_then(|x| x.stack_trace.as_deref()),
+                error.map(|x| x.signature.as_str()),
+                changes.map(|c| c.before.to_string()),
+                changes.map(|c| c.after.to_string()),
+                changes.map(|c| serde_json::to_string(&c.changed).unwrap_or_default()),
+                &e.content_digest[..],
+                &hash[..],
+            ])
+            .map_err(db_error)?;
+        for (name, value) in &e.params {
+            let param_id = self.param_id(account, type_id, name, value)?;
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO event_parameter_values (account_id, event_id, parameter_id, value, value_uuid)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(db_error)?
+                .execute(params![account, e.id, param_id, value.to_text(), value.entity_id()])
+                .map_err(db_error)?;
+        }
+        Ok(())
+    }
+
+    fn type_id(&mut self, account: Uuid, e: &NewEvent) -> StoreResult<i64> {
+        let key = (account, e.event_type.as_str().to_string());
+        if let Some(id) = self
+            .known
+            .types
+            .get(&key)
+            .or_else(|| self.fresh.types.get(&key))
+        {
+            return Ok(*id);
+        }
+        let found: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT id FROM event_types WHERE account_id = ?1 AND name = ?2")
+            .map_err(db_error)?
+            .query_row(params![account, key.1], |r| r.get(0))
+            .optional()
+            .map_err(db_error)?;
+        let id = match found {
+            Some(id) => id,
+            None => {
+                let info = Catalogue::info(&e.event_type);
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO event_types (account_id, name, resource_kind, action, level, builtin, created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    )
+                    .map_err(db_error)?
+                    .execute(params![
+                        account,
+                        key.1,
+                        info.resource_kind.as_ref().map(|k| k.as_str()),
+                        info.action.as_str(),
+                        info.level.as_str(),
+                        info.builtin,
+                        micros(&Utc::now())
+                    ])
+                    .map_err(db_error)?;
+                self.tx.last_insert_rowid()
+            }
+        };
+        self.fresh.types.insert(key, id);
+        Ok(id)
+    }
+
+    fn param_id(
+        &mut self,
+        account: Uuid,
+        type_id: i64,
+        name: &str,
+        value: &ParamValue,
+    ) -> StoreResult<i64> {
+        let key = (account, type_id, name.to_string());
+        if let Some(id) = self
+            .known
+            .params
+            .get(&key)
+            .or_else(|| self.fresh.params.get(&key))
+        {
+            return Ok(*id);
+        }
+        let found: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT id FROM event_parameters WHERE account_id = ?1 AND event_type_id = ?2 AND name = ?3")
+            .map_err(db_error)?
+            .query_row(params![account, type_id, name], |r| r.get(0))
+            .optional()
+            .map_err(db_error)?;
+        let id = match found {
+            Some(id) => id,
+            None => {
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO event_parameters (account_id, event_type_id, name, type) VALUES (?1, ?2, ?3, ?4)",
+                    )
+                    .map_err(db_error)?
+                    .execute(params![account, type_id, name, value.data_type()])
+                    .map_err(db_error)?;
+                self.tx.last_insert_rowid()
+            }
+        };
+        self.fresh.params.insert(key, id);
+        Ok(id)
+    }
+
+    /// The user row and session of a person's event; `(None, as sent)` for other actors.
+    fn user_and_session(
+        &mut self,
+        account: Uuid,
+        e: &NewEvent,
+    ) -> StoreResult<(Option<Uuid>, Option<Uuid>)> {
+        if e.actor.kind != ActorKind::User {
+            return Ok((None, e.session_id));
+        }
+        let key = (account, e.actor.id.clone());
+        let user_id = match self
+            .known
+            .users
+            .get(&key)
+            .or_else(|| self.fresh.users.get(&key))
+        {
+            Some(id) => *id,
+            None => {
+                let id = sessions::ensure_user(self.tx, account, &e.actor, Utc::now())?;
+                self.fresh.users.insert(key, id);
+                id
+            }
+        };
+        if e.session_id.is_some() {
+            return Ok((Some(user_id), e.session_id));
+        }
+        let since = e.occurred_at - Duration::hours(SESSION_JOIN_WINDOW_HOURS);
+        let reusable = self
+            .sessions
+            .get(&(account, user_id))
+            .filter(|(_, started)| *started >= micros(&since))
+            .copied();
+        let session = match reusable {
+            Some(s) => s,
+            None => match sessions::open_session(self.tx, account, user_id, since)? {
+                Some(s) => s,
+                None => {
+                    let new = NewSession {
+                        user: e.actor.clone(),
+                        started: e.occurred_at,
+                        ip: e.ip.clone(),
+                        user_agent: e.user_agent.clone(),
+                        client: Some(e.source.as_str().to_string()),
+                    };
+                    (
+                        sessions::insert(self.tx, account, user_id, &new)?,
+                        micros(&e.occurred_at),
+                    )
+                }
+            },
+        };
+        self.sessions.insert((account, user_id), session);
+        Ok((Some(user_id), Some(session.0)))
+    }
+}
+
+/// Benchmark baseline: the same event rows in one prepared-statement transaction, with
+/// nothing else done (no dedup, sessions, sequence numbers or hashing).
+pub fn raw_bulk_load(conn: &mut Connection, events: &[NewEvent]) -> StoreResult<()> {
+    let tx = conn.transaction().map_err(db_error)?;
+    tx.execute_batch("DELETE FROM bench_raw_events; DELETE FROM bench_raw_parameter_values;")
+        .map_err(db_error)?;
+    {
+        let mut ev = tx
+            .prepare(
+                "INSERT INTO bench_raw_events (account_id, id, seq, event_type_id, event_time, received_at, session_id,
+                    actor_kind, actor_id, actor_name, source, resource_kind, resource_id, resource_name, package, action,
+                    status, level, duration_ms, ip, user_agent, description, is_error, error_message, error_stack_trace,
+                    content_digest, hash)
+                 VALUES (?1, ?2, ?3, 0, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+                    ?20, ?21, ?22, ?23, ?24, ?24)",
+            )
+            .map_err(db_error)?;
+        let mut pv = tx
+            .prepare("INSERT INTO bench_raw_parameter_values (account_id, event_id, parameter_id, value, value_uuid) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .map_err(db_error)?;
+        let account = Uuid::nil();
+        let mut names: HashMap<&str, i64> = HashMap::new();
+        for (seq, e) in events.iter().enumerate() {
+            let r = e.resource.as_ref();
+            let err = e.error.as_ref();
+            ev.execute(params![
+                account,
+                e.id,
+                seq as i64 + 1,
+                micros(&e.occurred_at),
+                e.session_id,
+                e.actor.kind.as_str(),
+                e.actor.id,
+                e.actor.name,
+                e.source.as_str(),
+                r.map(|r| r.kind.as_str()),
+                r.and_then(|r| r.id.as_deref()),
+                r.and_then(|r| r.name.as_deref()),
+                e.package,
+                e.action.as_str(),
+                e.status.as_str(),
+                e.level.as_str(),
+                e.duration_ms.map(|d| d as i64),
+                e.ip,
+                e.user_agent,
+                e.message,
+                err.is_some(),
+                err.map(|x| x.message.as_str()),
+                err.and_then(|x| x.stack_trace.as_deref()),
+                &e.content_digest[..],
+            ])
+            .map_err(db_error)?;
+            for (name, value) in &e.params {
+                let next = names.len() as i64;
+                let pid = *names.entry(name.as_str()).or_insert(next);
+                pv.execute(params![
+                    account,
+                    e.id,
+                    pid,
+                    value.to_text(),
+                    value.entity_id()
+                ])
+                .map_err(db_error)?;
+            }
+        }
+    }
+    tx.commit().map_err(db_error)
+}
