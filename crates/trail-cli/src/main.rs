@@ -1,1 +1,60 @@
-fn main() {}
+//! `trail`: run the server, send events from the shell, load demo data,
+//! administer keys and measure ingestion.
+
+mod admin;
+mod bench;
+mod config;
+mod demo;
+mod log;
+mod serve;
+mod store;
+mod synth;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "trail",
+    version,
+    about = "Trail: audit logs and usage analytics",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (embedded SQLite under ./trail-data unless --database says otherwise).
+    Serve(serve::ServeArgs),
+    /// Send one event to a running server.
+    Log(log::LogArgs),
+    /// Print one event of a running server as JSON.
+    Get(log::GetArgs),
+    /// Load synthetic activity straight into a store.
+    Demo(demo::DemoArgs),
+    /// Manage accounts and API keys directly in a store.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// Measure ingestion against the store's raw bulk load.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::Log(args) => log::run(args).await,
+            Command::Get(args) => log::get(args).await,
+            Command::Demo(args) => demo::run(args).await,
+            Command::Admin(cmd) => admin::run(cmd).await,
+            Command::Bench(cmd) => bench::run(cmd).await,
+        }
+    })
+}

@@ -1,1 +1,151 @@
+//! A typed Rust client for Trail's HTTP API, used by the `trail` CLI and the tests.
 
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use trail_core::api::{ErrorBody, EventPage, EventView, IngestResponse, SessionView, StartSession};
+use trail_core::EventInput;
+use uuid::Uuid;
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with an error; `body` says what and, for batches, which items.
+    #[error("{status}: {}", body.error.message)]
+    Api { status: StatusCode, body: ErrorBody },
+    /// The server could not be reached or the answer could not be read.
+    #[error("request failed: {0}")]
+    Transport(#[from] reqwest::Error),
+}
+
+impl ClientError {
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            ClientError::Api { status, .. } => Some(*status),
+            ClientError::Transport(e) => e.status(),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ClientError>;
+
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    api_key: String,
+}
+
+impl Client {
+    /// `base` is the server's root URL, e.g. `http://127.0.0.1:8080`.
+    pub fn new(base: impl Into<String>, api_key: impl Into<String>) -> Client {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("trail-client/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("a TLS-free client builds");
+        Client {
+            http,
+            base: base.into().trim_end_matches('/').to_string(),
+            api_key: api_key.into(),
+        }
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.api_key)
+    }
+
+    async fn send<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T> {
+        let resp = req.send().await?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp.json().await?);
+        }
+        let text = resp.text().await?;
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| ErrorBody {
+            error: trail_core::api::ErrorDetail {
+                code: "http".into(),
+                message: text,
+                details: vec![],
+                ids: vec![],
+            },
+        });
+        Err(ClientError::Api { status, body })
+    }
+
+    async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        self.send(self.request(Method::POST, path).json(body)).await
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.send(self.request(Method::GET, path)).await
+    }
+
+    /// Sends a batch of events; returns once they are committed.
+    pub async fn send_events(&self, events: &[EventInput]) -> Result<IngestResponse> {
+        self.post("/api/v1/events", events).await
+    }
+
+    /// Sends one event.
+    pub async fn send_event(&self, event: &EventInput) -> Result<IngestResponse> {
+        self.post("/api/v1/events", event).await
+    }
+
+    /// Sends a body as is, with the given content type (for NDJSON and raw JSON).
+    pub async fn send_raw(
+        &self,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Result<IngestResponse> {
+        let req = self
+            .request(Method::POST, "/api/v1/events")
+            .header("content-type", content_type)
+            .body(body);
+        self.send(req).await
+    }
+
+    pub async fn get_event(&self, id: Uuid) -> Result<EventView> {
+        self.get(&format!("/api/v1/events/{id}")).await
+    }
+
+    /// The newest events, a page at a time.
+    pub async fn recent_events(&self, limit: u32, before_seq: Option<i64>) -> Result<EventPage> {
+        let mut path = format!("/api/v1/events?limit={limit}");
+        if let Some(seq) = before_seq {
+            path.push_str(&format!("&before_seq={seq}"));
+        }
+        self.get(&path).await
+    }
+
+    pub async fn event_types(&self) -> Result<serde_json::Value> {
+        self.get("/api/v1/event-types").await
+    }
+
+    pub async fn start_session(&self, session: &StartSession) -> Result<SessionView> {
+        self.post("/api/v1/sessions", session).await
+    }
+
+    pub async fn end_session(&self, id: Uuid) -> Result<SessionView> {
+        self.post(
+            &format!("/api/v1/sessions/{id}/end"),
+            &serde_json::json!({}),
+        )
+        .await
+    }
+
+    pub async fn get_session(&self, id: Uuid) -> Result<SessionView> {
+        self.get(&format!("/api/v1/sessions/{id}")).await
+    }
+
+    pub async fn list_sessions(&self, user: &str) -> Result<Vec<SessionView>> {
+        let req = self
+            .request(Method::GET, "/api/v1/sessions")
+            .query(&[("user", user)]);
+        self.send(req).await
+    }
+}

@@ -3,6 +3,7 @@
 //!
 //! Nothing here does I/O; every other crate depends on this one.
 
+pub mod api;
 pub mod catalogue;
 pub mod changes;
 pub mod credentials;

@@ -152,6 +152,10 @@ CREATE TABLE event_parameter_values (
     parameter_id  bigint NOT NULL,
     value         text NOT NULL,
     value_uuid    uuid,                          -- the value as an entity id, when it is one
+    -- The value's own data type when it differs from the parameter's declared one
+    -- (`rows` declared a number, later sent as "ten"); NULL when they agree. Without
+    -- it such a value could not be read back as sent, and its hash would not verify.
+    value_type    text CHECK (value_type IN ('string', 'number', 'bool', 'entity_id', 'json')),
     PRIMARY KEY (account_id, event_id, parameter_id)
 );
 

@@ -1,1 +1,218 @@
+//! Trail's PostgreSQL store: the `Store` trait over a pool of connections to one
+//! database, for deployments that run several servers or outgrow SQLite.
+//!
+//! `PostgresStore::connect` applies the embedded migrations (`migrations/*.sql`)
+//! under an advisory lock, so servers may start together. Appends commit a whole
+//! group-commit batch in one transaction and write its rows with binary COPY (see
+//! `append`); every other method is a statement or two. Several servers may share
+//! one database: an account's row lock orders its appends, which keeps each
+//! account's sequence numbers gap-free.
 
+mod append;
+mod error;
+mod events;
+mod migrate;
+mod rows;
+mod sessions;
+mod tenants;
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+use trail_core::{Event, NewEvent};
+use trail_store::{
+    Account, ApiKey, AppendOutcome, AppendRequest, EventTypeRecord, Group, NewApiKey, NewSession,
+    NewUser, Session, Store, StoreError, StoreResult, User,
+};
+use uuid::Uuid;
+
+use crate::error::db;
+
+/// Connections kept open. Appends use one at a time (a single writer commits
+/// batches); the rest serve reads.
+const POOL_SIZE: usize = 8;
+/// How long to wait for a new connection, or for a free one.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The PostgreSQL backend. Cheap to share: clone the `Arc` it is kept in.
+pub struct PostgresStore {
+    pool: Pool,
+    /// Type, parameter and user ids learnt by committed appends.
+    ids: Mutex<append::Ids>,
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user:password@host/db` or
+    /// `host=... user=... dbname=...`) and brings its schema up to date.
+    pub async fn connect(url: &str) -> StoreResult<PostgresStore> {
+        let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
+            StoreError::Database(format!("bad PostgreSQL URL: {}", error::chain(&e)))
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        config.application_name("trail");
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(WAIT_TIMEOUT))
+            .build()
+            .map_err(|e| StoreError::Database(format!("connection pool: {e}")))?;
+        let store = PostgresStore {
+            pool,
+            ids: Mutex::default(),
+        };
+        migrate::run(&mut store.client().await?).await?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> StoreResult<Client> {
+        self.pool.get().await.map_err(error::pool)
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.client()
+            .await?
+            .simple_query("SELECT 1")
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn create_account(&self, name: &str) -> StoreResult<Account> {
+        tenants::create_account(&mut self.client().await?, name).await
+    }
+
+    async fn list_accounts(&self) -> StoreResult<Vec<Account>> {
+        tenants::list_accounts(&self.client().await?).await
+    }
+
+    async fn create_user(&self, account: Uuid, user: NewUser) -> StoreResult<User> {
+        tenants::create_user(&self.client().await?, account, user).await
+    }
+
+    async fn find_user(&self, account: Uuid, login: &str) -> StoreResult<Option<User>> {
+        tenants::find_user(&self.client().await?, account, login).await
+    }
+
+    async fn create_group(
+        &self,
+        account: Uuid,
+        name: &str,
+        parent: Option<Uuid>,
+    ) -> StoreResult<Group> {
+        tenants::create_group(&mut self.client().await?, account, name, parent).await
+    }
+
+    async fn add_group_member(&self, account: Uuid, group: Uuid, user: Uuid) -> StoreResult<()> {
+        tenants::add_group_member(&self.client().await?, account, group, user).await
+    }
+
+    async fn create_api_key(&self, account: Uuid, key: NewApiKey) -> StoreResult<ApiKey> {
+        tenants::create_api_key(&self.client().await?, account, key).await
+    }
+
+    async fn find_api_key(&self, secret_hash: &str) -> StoreResult<Option<ApiKey>> {
+        tenants::find_api_key(&self.client().await?, secret_hash).await
+    }
+
+    async fn list_api_keys(&self, account: Uuid) -> StoreResult<Vec<ApiKey>> {
+        tenants::list_api_keys(&self.client().await?, account).await
+    }
+
+    async fn revoke_api_key(
+        &self,
+        account: Uuid,
+        key: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        tenants::revoke_api_key(&self.client().await?, account, key, at).await
+    }
+
+    async fn touch_api_key(&self, account: Uuid, key: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+        tenants::touch_api_key(&self.client().await?, account, key, at).await
+    }
+
+    async fn start_session(&self, account: Uuid, session: NewSession) -> StoreResult<Session> {
+        sessions::start(&mut self.client().await?, account, session).await
+    }
+
+    async fn end_session(
+        &self,
+        account: Uuid,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Session>> {
+        sessions::end(&self.client().await?, account, id, at).await
+    }
+
+    async fn get_session(&self, account: Uuid, id: Uuid) -> StoreResult<Option<Session>> {
+        sessions::get_one(&self.client().await?, account, id).await
+    }
+
+    async fn list_sessions(
+        &self,
+        account: Uuid,
+        login: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<Session>> {
+        sessions::list(&self.client().await?, account, login, limit).await
+    }
+
+    async fn missing_sessions(&self, account: Uuid, ids: &[Uuid]) -> StoreResult<Vec<Uuid>> {
+        sessions::missing(&self.client().await?, account, ids).await
+    }
+
+    async fn append(&self, batch: &[AppendRequest]) -> StoreResult<Vec<AppendOutcome>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        append::append(tx, &self.ids, batch).await
+    }
+
+    async fn get_event(&self, account: Uuid, id: Uuid) -> StoreResult<Option<Event>> {
+        events::get_one(&self.client().await?, account, id).await
+    }
+
+    async fn recent_events(
+        &self,
+        account: Uuid,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Event>> {
+        events::recent(&self.client().await?, account, before_seq, limit).await
+    }
+
+    async fn event_types(&self, account: Uuid) -> StoreResult<Vec<EventTypeRecord>> {
+        events::types(&self.client().await?, account).await
+    }
+
+    async fn event_count(&self, account: Uuid) -> StoreResult<u64> {
+        events::count(&self.client().await?, account).await
+    }
+
+    async fn raw_bulk_load(&self, events: &[NewEvent]) -> StoreResult<()> {
+        events::raw_bulk_load(&mut self.client().await?, events).await
+    }
+}

@@ -1,0 +1,184 @@
+//! `trail bench ingest`: events/s over HTTP next to the store's raw bulk load of the
+//! same rows, measured in the same run. BENCHMARKS.md explains the figures.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::json;
+use trail_core::credentials::Scope;
+use trail_core::NewEvent;
+use trail_server::bootstrap::create_key;
+use trail_server::{Server, ServerConfig};
+use trail_store::Store;
+
+use crate::demo;
+use crate::store::Database;
+use crate::synth::Generator;
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Ingest over HTTP vs the raw bulk load.
+    Ingest(IngestArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum StoreKind {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Args, Debug)]
+pub struct IngestArgs {
+    #[arg(long, default_value_t = 1_000_000)]
+    events: u64,
+    #[arg(long, value_enum, default_value_t = StoreKind::Sqlite)]
+    store: StoreKind,
+    /// PostgreSQL URL (for --store postgres); the bench adds its own account.
+    #[arg(long, env = "TRAIL_BENCH_DATABASE")]
+    database: Option<String>,
+    /// Events per request.
+    #[arg(long, default_value_t = 500)]
+    batch: usize,
+    /// Concurrent HTTP clients.
+    #[arg(long, default_value_t = 4)]
+    clients: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    json: Option<std::path::PathBuf>,
+}
+
+pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Ingest(args) => ingest(args).await,
+    }
+}
+
+async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
+    let scratch = tempfile_dir()?;
+    let database = match args.store {
+        StoreKind::Sqlite => Database::Sqlite(scratch.join("bench.db")),
+        StoreKind::Postgres => Database::Postgres(
+            args.database
+                .clone()
+                .context("--store postgres needs --database postgres://...")?,
+        ),
+    };
+    let store = database.open().await?;
+    eprintln!("generating {} events...", args.events);
+    let (bodies, rows) = generate(&args)?;
+
+    eprintln!("raw bulk load ({})...", store.backend());
+    let t = Instant::now();
+    store.raw_bulk_load(&rows).await?;
+    let raw_secs = t.elapsed().as_secs_f64();
+    drop(rows);
+
+    eprintln!(
+        "HTTP ingest: {} clients, batches of {}...",
+        args.clients, args.batch
+    );
+    let http_secs = http_ingest(&store, bodies, args.clients).await?;
+
+    let raw_rate = args.events as f64 / raw_secs;
+    let http_rate = args.events as f64 / http_secs;
+    println!("| scenario | store | events | seconds | events/s | vs raw bulk load |");
+    println!("|---|---|---:|---:|---:|---:|");
+    println!(
+        "| raw bulk load (baseline) | {} | {} | {raw_secs:.2} | {raw_rate:.0} | 1.00 |",
+        store.backend(),
+        args.events
+    );
+    println!(
+        "| HTTP ingest, {} clients × {} per batch | {} | {} | {http_secs:.2} | {http_rate:.0} | {:.2} |",
+        args.clients, args.batch, store.backend(), args.events, http_rate / raw_rate
+    );
+    if let Some(path) = &args.json {
+        let out = json!({
+            "scenario": "ingest", "store": store.backend(), "events": args.events, "batch": args.batch,
+            "clients": args.clients, "raw_bulk_load_events_per_s": raw_rate, "http_events_per_s": http_rate,
+            "ratio": http_rate / raw_rate, "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            "version": env!("CARGO_PKG_VERSION"), "at": Utc::now().to_rfc3339(),
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&out)?)?;
+    }
+    if matches!(args.store, StoreKind::Sqlite) {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+    Ok(())
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("trail-bench-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// Request bodies for HTTP, and the same events parsed, for the baseline.
+fn generate(args: &IngestArgs) -> anyhow::Result<(Vec<Vec<u8>>, Vec<NewEvent>)> {
+    let mut generator = Generator::new(args.seed, args.events, Utc::now(), 90);
+    let ctx = demo::context();
+    let mut bodies = Vec::new();
+    let mut rows = Vec::with_capacity(args.events as usize);
+    let mut left = args.events as usize;
+    while left > 0 {
+        let n = left.min(args.batch);
+        let batch: Vec<_> = (0..n).map(|_| generator.next_event()).collect();
+        bodies.push(serde_json::to_vec(&batch)?);
+        for (i, e) in batch.into_iter().enumerate() {
+            rows.push(demo::parse(&ctx, e, i)?);
+        }
+        left -= n;
+    }
+    Ok((bodies, rows))
+}
+
+/// Serves `store` on a local port and sends every body with `clients` concurrent
+/// clients; returns the seconds from the first request to the last answer.
+async fn http_ingest(
+    store: &Arc<dyn Store>,
+    bodies: Vec<Vec<u8>>,
+    clients: usize,
+) -> anyhow::Result<f64> {
+    let account = store
+        .create_account(&format!("bench-{}", uuid::Uuid::now_v7()))
+        .await?;
+    let (_, secret) = create_key(store, account.id, "bench", Scope::Ingest, None).await?;
+    let config = ServerConfig {
+        listen: ([127, 0, 0, 1], 0).into(),
+        ..ServerConfig::default()
+    };
+    let server = Server::build(config, store.clone()).await?;
+    let url = format!("http://{}", server.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server.run(async {
+        let _ = stopped.await;
+    }));
+    let queue = Arc::new(std::sync::Mutex::new(bodies));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..clients)
+        .map(|_| {
+            let client = trail_client::Client::new(&url, &secret);
+            let queue = queue.clone();
+            tokio::spawn(async move {
+                loop {
+                    let Some(body) = queue.lock().expect("queue lock").pop() else {
+                        return Ok::<_, anyhow::Error>(());
+                    };
+                    client.send_raw("application/json", body).await?;
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await??;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let _ = stop.send(());
+    serving.await??;
+    Ok(secs)
+}

@@ -1,0 +1,227 @@
+//! `trail log` and `trail get`: the API from the shell.
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::Value;
+use trail_client::Client;
+use trail_core::input::{ActorInput, ErrorInput, ResourceInput};
+use trail_core::EventInput;
+use uuid::Uuid;
+
+/// Where the server is and how to authenticate.
+#[derive(Args, Debug)]
+pub struct Remote {
+    /// The server's URL.
+    #[arg(long, env = "TRAIL_URL", default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// An API key (ingest or admin scope to send, read or admin to read).
+    #[arg(long, env = "TRAIL_API_KEY", hide_env_values = true)]
+    api_key: String,
+}
+
+impl Remote {
+    fn client(&self) -> Client {
+        Client::new(&self.url, &self.api_key)
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct LogArgs {
+    #[command(flatten)]
+    remote: Remote,
+    /// Event type: a catalogue type (query-created, script-start, ...) or your own.
+    #[arg(long = "type")]
+    event_type: String,
+    /// The resource as `kind:id:name` (`query:42:Top 10 Customers`); kind or name may be left out (`:42:Top 10`).
+    #[arg(long)]
+    resource: Option<String>,
+    /// A parameter `name=value`; numbers, true/false and JSON are kept typed. Repeatable.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    params: Vec<String>,
+    #[arg(long)]
+    message: Option<String>,
+    /// Who acted, as `kind:id` (`user:alice@company.com`); default: the API key.
+    #[arg(long)]
+    actor: Option<String>,
+    #[arg(long)]
+    actor_name: Option<String>,
+    #[arg(long)]
+    session: Option<String>,
+    /// client or server.
+    #[arg(long)]
+    source: Option<String>,
+    #[arg(long)]
+    action: Option<String>,
+    /// success, failed, in_progress or pending.
+    #[arg(long)]
+    status: Option<String>,
+    #[arg(long)]
+    level: Option<String>,
+    #[arg(long)]
+    package: Option<String>,
+    #[arg(long)]
+    duration_ms: Option<u64>,
+    #[arg(long)]
+    ip: Option<String>,
+    #[arg(long)]
+    request_id: Option<String>,
+    #[arg(long)]
+    operation_id: Option<String>,
+    /// RFC 3339; default now.
+    #[arg(long)]
+    occurred_at: Option<String>,
+    /// A UUIDv7 to make retries of this command idempotent.
+    #[arg(long)]
+    id: Option<String>,
+    /// Record an error with this message.
+    #[arg(long)]
+    error: Option<String>,
+    #[arg(long, requires = "error")]
+    stack_trace: Option<String>,
+}
+
+pub async fn run(a: LogArgs) -> anyhow::Result<()> {
+    let event = EventInput {
+        id: a.id,
+        event_type: a.event_type,
+        occurred_at: a.occurred_at,
+        actor: a
+            .actor
+            .as_deref()
+            .map(|s| parse_actor(s, a.actor_name.clone()))
+            .transpose()?,
+        session_id: a.session,
+        source: a.source,
+        resource: a.resource.as_deref().map(parse_resource),
+        package: a.package,
+        action: a.action,
+        status: a.status,
+        level: a.level,
+        duration_ms: a.duration_ms,
+        ip: a.ip,
+        request_id: a.request_id,
+        operation_id: a.operation_id,
+        message: a.message,
+        params: if a.params.is_empty() {
+            None
+        } else {
+            Some(parse_params(&a.params)?)
+        },
+        error: a.error.map(|message| ErrorInput {
+            message,
+            stack_trace: a.stack_trace,
+        }),
+        ..EventInput::default()
+    };
+    let resp = a
+        .remote
+        .client()
+        .send_event(&event)
+        .await
+        .map_err(explain)?;
+    let e = &resp.events[0];
+    let note = if e.duplicate { " (already stored)" } else { "" };
+    println!("{} seq {}{note}", e.id, e.seq);
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct GetArgs {
+    #[command(flatten)]
+    remote: Remote,
+    /// The event's id.
+    id: Uuid,
+}
+
+pub async fn get(a: GetArgs) -> anyhow::Result<()> {
+    let event = a.remote.client().get_event(a.id).await.map_err(explain)?;
+    println!("{}", serde_json::to_string_pretty(&event)?);
+    Ok(())
+}
+
+/// Turns an API error into a message listing every refused field.
+fn explain(e: trail_client::ClientError) -> anyhow::Error {
+    match &e {
+        trail_client::ClientError::Api { body, .. } if !body.error.details.is_empty() => {
+            let lines: Vec<String> = body
+                .error
+                .details
+                .iter()
+                .map(|d| format!("  {}: {}", d.field, d.message))
+                .collect();
+            anyhow::anyhow!("{e}\n{}", lines.join("\n"))
+        }
+        _ => e.into(),
+    }
+}
+
+fn parse_resource(s: &str) -> ResourceInput {
+    let mut parts = s.splitn(3, ':');
+    let non_empty = |p: Option<&str>| p.filter(|x| !x.is_empty()).map(str::to_string);
+    ResourceInput {
+        kind: non_empty(parts.next()),
+        id: non_empty(parts.next()),
+        name: non_empty(parts.next()),
+    }
+}
+
+fn parse_actor(s: &str, name: Option<String>) -> anyhow::Result<ActorInput> {
+    let (kind, id) = s
+        .split_once(':')
+        .context("--actor must be kind:id, e.g. user:alice@company.com")?;
+    Ok(ActorInput {
+        kind: kind.into(),
+        id: id.into(),
+        name,
+        email: id.contains('@').then(|| id.to_string()),
+    })
+}
+
+fn parse_params(raw: &[String]) -> anyhow::Result<serde_json::Map<String, Value>> {
+    raw.iter()
+        .map(|p| {
+            let (name, value) = p
+                .split_once('=')
+                .with_context(|| format!("--param {p:?} must be NAME=VALUE"))?;
+            let typed = match serde_json::from_str::<Value>(value) {
+                Ok(
+                    v @ (Value::Number(_) | Value::Bool(_) | Value::Object(_) | Value::Array(_)),
+                ) => v,
+                _ => Value::String(value.to_string()),
+            };
+            Ok((name.to_string(), typed))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_spec_splits_into_kind_id_and_name() {
+        let r = parse_resource("query:42:Top 10: Customers");
+        assert_eq!(
+            (r.kind.as_deref(), r.id.as_deref(), r.name.as_deref()),
+            (Some("query"), Some("42"), Some("Top 10: Customers"))
+        );
+        let r = parse_resource(":42");
+        assert_eq!((r.kind, r.id.as_deref(), r.name), (None, Some("42"), None));
+    }
+
+    #[test]
+    fn params_keep_types() {
+        let p = parse_params(&[
+            "rows=10".into(),
+            "ok=true".into(),
+            "name=Top 10".into(),
+            "id=007x".into(),
+        ])
+        .unwrap();
+        assert_eq!(p["rows"], 10);
+        assert_eq!(p["ok"], true);
+        assert_eq!(p["name"], "Top 10");
+        assert_eq!(p["id"], "007x");
+        assert!(parse_params(&["novalue".into()]).is_err());
+    }
+}

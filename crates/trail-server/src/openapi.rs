@@ -1,0 +1,29 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes::*;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Trail", description = "Audit log and usage analytics server. Every /api/v1 endpoint takes `Authorization: Bearer <API key>`."),
+    paths(ingest, get_event, recent_events, list_event_types, start_session, end_session, get_session, list_sessions,
+        healthz, readyz, metrics, openapi),
+    components(schemas(trail_core::EventInput, trail_core::FieldError)),
+    modifiers(&BearerAuth),
+    tags((name = "events"), (name = "sessions"), (name = "system"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}

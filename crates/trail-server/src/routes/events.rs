@@ -1,0 +1,304 @@
+//! Ingesting events and reading them back.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::Json;
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::Value;
+use trail_core::api::{ErrorBody, EventPage, EventView, IngestResponse, IngestedEvent};
+use trail_core::input::truncate_micros;
+use trail_core::{EventInput, FieldError, InputContext, NewEvent, Source};
+use trail_store::{AppendOutcome, AppendRequest, EventTypeRecord};
+
+use super::parse_id;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Store events: one JSON object, a JSON array, or NDJSON (one object per line).
+///
+/// The batch is validated as a whole first: if any item is invalid, nothing is
+/// stored and every invalid item is listed with its index, field and reason. The
+/// answer comes after the events are committed; they are then readable at once.
+#[utoipa::path(post, path = "/api/v1/events", tag = "events",
+    request_body(content = Vec<EventInput>, description = "An event, an array of events, or NDJSON (application/x-ndjson)"),
+    responses(
+        (status = 201, description = "Committed", body = IngestResponse),
+        (status = 200, description = "Every event was already stored (retries)", body = IngestResponse),
+        (status = 400, description = "Malformed body or invalid events; nothing stored", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "An id is already stored with other content; nothing stored", body = ErrorBody),
+        (status = 413, description = "Body or batch too large", body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn ingest(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
+    caller.require_write()?;
+    let body = body.map_err(|r| match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(format!(
+            "the body exceeds the limit of {} bytes",
+            state.config.max_body_bytes
+        )),
+        _ => ApiError::BadRequest(r.body_text()),
+    })?;
+    let items = split_items(&headers, &body, state.config.max_batch_events)?;
+    let ctx = InputContext {
+        now: truncate_micros(Utc::now()),
+        default_actor: caller.actor(),
+        default_source: Source::Server,
+        peer_ip: Some(peer.ip()),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        limits: state.config.limits,
+    };
+    let events = parse_all(&ctx, items)?;
+    check_sessions(&state, &caller, &events).await?;
+    let outcome = state
+        .ingestor
+        .submit(AppendRequest {
+            account: caller.account(),
+            events,
+        })
+        .await?;
+    match outcome {
+        AppendOutcome::Stored(items) => {
+            let duplicates = items.iter().filter(|a| a.duplicate).count();
+            let events: Vec<IngestedEvent> =
+                items.iter().map(|a| IngestedEvent { id: a.id, seq: a.seq, duplicate: a.duplicate }).collect();
+            let accepted = events.len() - duplicates;
+            let status = if accepted == 0 { StatusCode::OK } else { StatusCode::CREATED };
+            Ok((status, Json(IngestResponse { accepted, duplicates, events })))
+        }
+        AppendOutcome::Conflict(ids) => Err(ApiError::Conflict {
+            message: format!(
+                "{} event id(s) are already stored with different content; nothing of this request was stored",
+                ids.len()
+            ),
+            ids,
+        }),
+    }
+}
+
+/// The body's items, before they are parsed as events.
+fn split_items(headers: &HeaderMap, body: &[u8], max_batch: usize) -> Result<Vec<Value>, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let items = match media.as_str() {
+        // curl sends form encoding unless told otherwise; the body is still JSON.
+        "application/json" | "text/plain" | "application/x-www-form-urlencoded" | "" => {
+            match serde_json::from_slice(body) {
+                Ok(Value::Array(items)) => items,
+                Ok(item @ Value::Object(_)) => vec![item],
+                Ok(_) => {
+                    return Err(ApiError::BadRequest(
+                        "the body must be a JSON object (one event) or an array of events".into(),
+                    ))
+                }
+                Err(e) => {
+                    return Err(ApiError::BadRequest(format!(
+                        "the body is not valid JSON: {e}"
+                    )))
+                }
+            }
+        }
+        "application/x-ndjson" | "application/jsonl" | "application/ndjson" => ndjson(body)?,
+        other => return Err(ApiError::UnsupportedMediaType(format!(
+            "content type {other:?} is not accepted; send application/json or application/x-ndjson"
+        ))),
+    };
+    if items.is_empty() {
+        return Err(ApiError::BadRequest("the body holds no events".into()));
+    }
+    if items.len() > max_batch {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "a request may hold at most {max_batch} events, this one holds {}",
+            items.len()
+        )));
+    }
+    Ok(items)
+}
+
+fn ndjson(body: &[u8]) -> Result<Vec<Value>, ApiError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not UTF-8: {e}")))?;
+    let mut items = Vec::new();
+    let mut errors = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let index = items.len() + errors.len();
+        match serde_json::from_str(line) {
+            Ok(v @ Value::Object(_)) => items.push(v),
+            Ok(_) => errors.push(FieldError {
+                index,
+                field: "(event)".into(),
+                message: "each line must be a JSON object".into(),
+            }),
+            Err(e) => errors.push(FieldError {
+                index,
+                field: "(event)".into(),
+                message: format!("not valid JSON: {e}"),
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(items)
+    } else {
+        let total = items.len() + errors.len();
+        Err(invalid(errors, total))
+    }
+}
+
+fn invalid(details: Vec<FieldError>, total: usize) -> ApiError {
+    let mut bad: Vec<usize> = details.iter().map(|d| d.index).collect();
+    bad.dedup();
+    ApiError::InvalidEvents {
+        message: format!(
+            "{} of {total} events are invalid; nothing was stored",
+            bad.len()
+        ),
+        details,
+    }
+}
+
+fn parse_all(ctx: &InputContext, items: Vec<Value>) -> Result<Vec<NewEvent>, ApiError> {
+    let total = items.len();
+    let mut events = Vec::with_capacity(total);
+    let mut errors = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        match ctx.parse(index, item) {
+            Ok(e) => events.push(e),
+            Err(mut errs) => errors.append(&mut errs),
+        }
+    }
+    if errors.is_empty() {
+        Ok(events)
+    } else {
+        Err(invalid(errors, total))
+    }
+}
+
+/// Refuses events that name a session the account does not have.
+async fn check_sessions(
+    state: &AppState,
+    caller: &Caller,
+    events: &[NewEvent],
+) -> Result<(), ApiError> {
+    let mut ids: Vec<_> = events.iter().filter_map(|e| e.session_id).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    ids.sort();
+    ids.dedup();
+    let missing = state.store.missing_sessions(caller.account(), &ids).await?;
+    let details: Vec<FieldError> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.session_id.is_some_and(|s| missing.contains(&s)))
+        .map(|(index, e)| FieldError {
+            index,
+            field: "session_id".into(),
+            message: format!(
+                "no session {} in this account; start one with POST /api/v1/sessions",
+                e.session_id.unwrap_or_default()
+            ),
+        })
+        .collect();
+    if details.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid(details, events.len()))
+    }
+}
+
+/// One event by id.
+#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events",
+    params(("id" = String, Path, description = "The event's UUID")),
+    responses((status = 200, body = EventView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn get_event(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<EventView>, ApiError> {
+    caller.require_read()?;
+    let id = parse_id("the event id", &id)?;
+    let event = state
+        .store
+        .get_event(caller.account(), id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no event {id} in this account")))?;
+    Ok(Json(EventView::from(&event)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RecentQuery {
+    /// Events per page, 1 to 500 (default 50).
+    limit: Option<u32>,
+    /// Only events older than this sequence number (the previous page's `next_before_seq`).
+    before_seq: Option<i64>,
+}
+
+/// The newest events of the account, a page at a time.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(RecentQuery),
+    responses((status = 200, body = EventPage), (status = 400, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn recent_events(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    query: Result<Query<RecentQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<EventPage>, ApiError> {
+    caller.require_read()?;
+    let Query(q) = query?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be between 1 and 500, got {limit}"
+        )));
+    }
+    let events = state
+        .store
+        .recent_events(caller.account(), q.before_seq, limit)
+        .await?;
+    let next_before_seq = if events.len() == limit as usize {
+        events.last().map(|e| e.seq)
+    } else {
+        None
+    };
+    Ok(Json(EventPage {
+        events: events.iter().map(EventView::from).collect(),
+        next_before_seq,
+    }))
+}
+
+/// The account's event types (the seed's catalogue and custom types) with their parameters.
+#[utoipa::path(get, path = "/api/v1/event-types", tag = "events",
+    responses((status = 200, description = "Event types with declared parameters")),
+    security(("api_key" = [])))]
+pub async fn list_event_types(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<Vec<EventTypeRecord>>, ApiError> {
+    caller.require_read()?;
+    Ok(Json(state.store.event_types(caller.account()).await?))
+}

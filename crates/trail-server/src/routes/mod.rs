@@ -1,0 +1,73 @@
+//! The routes, one module per resource.
+
+mod events;
+mod sessions;
+mod system;
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::trace::TraceLayer;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+pub(crate) use events::__path_get_event;
+pub(crate) use events::__path_ingest;
+pub(crate) use events::__path_list_event_types;
+pub(crate) use events::__path_recent_events;
+pub(crate) use sessions::__path_end_session;
+pub(crate) use sessions::__path_get_session;
+pub(crate) use sessions::__path_list_sessions;
+pub(crate) use sessions::__path_start_session;
+pub(crate) use system::__path_healthz;
+pub(crate) use system::__path_metrics;
+pub(crate) use system::__path_openapi;
+pub(crate) use system::__path_readyz;
+
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    let body_limit = state.config.max_body_bytes;
+    Router::new()
+        .route(
+            "/api/v1/events",
+            post(events::ingest).get(events::recent_events),
+        )
+        .route("/api/v1/events/{id}", get(events::get_event))
+        .route("/api/v1/event-types", get(events::list_event_types))
+        .route(
+            "/api/v1/sessions",
+            post(sessions::start_session).get(sessions::list_sessions),
+        )
+        .route("/api/v1/sessions/{id}", get(sessions::get_session))
+        .route("/api/v1/sessions/{id}/end", post(sessions::end_session))
+        .route("/healthz", get(system::healthz))
+        .route("/readyz", get(system::readyz))
+        .route("/metrics", get(system::metrics))
+        .route("/api/openapi.json", get(system::openapi))
+        .fallback(|| async { ApiError::NotFound("no such endpoint; see /api/openapi.json".into()) })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Parses an id from the path, naming it in the error.
+fn parse_id(what: &str, raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw)
+        .map_err(|_| ApiError::BadRequest(format!("{what} must be a UUID, got {raw:?}")))
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        ApiError::BadRequest(r.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        ApiError::BadRequest(r.body_text())
+    }
+}

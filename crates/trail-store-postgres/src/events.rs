@@ -1,0 +1,140 @@
+//! Reading events back, the event-type catalogue, and the benchmark baseline.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use deadpool_postgres::Client;
+use trail_core::input::truncate_micros;
+use trail_core::{Event, NewEvent};
+use trail_store::{EventTypeRecord, ParameterRecord, StoreResult};
+use uuid::Uuid;
+
+use crate::error::{corrupt, db};
+use crate::rows::{
+    copy_events, copy_values, event_from_row, get, with_params, EventRow, ValueRow, SELECT_EVENTS,
+};
+
+pub(crate) async fn get_one(
+    client: &Client,
+    account: Uuid,
+    id: Uuid,
+) -> StoreResult<Option<Event>> {
+    let sql = format!("{SELECT_EVENTS} WHERE e.account_id = $1 AND e.id = $2");
+    let Some(row) = client.query_opt(&sql, &[&account, &id]).await.map_err(db)? else {
+        return Ok(None);
+    };
+    let events = with_params(client, account, vec![event_from_row(&row)?]).await?;
+    Ok(events.into_iter().next())
+}
+
+/// Newest first, older than `before_seq` when given.
+pub(crate) async fn recent(
+    client: &Client,
+    account: Uuid,
+    before_seq: Option<i64>,
+    limit: u32,
+) -> StoreResult<Vec<Event>> {
+    let sql = format!(
+        "{SELECT_EVENTS} WHERE e.account_id = $1 AND e.seq < $2 ORDER BY e.seq DESC LIMIT $3"
+    );
+    let before = before_seq.unwrap_or(i64::MAX);
+    let rows = client
+        .query(&sql, &[&account, &before, &i64::from(limit)])
+        .await
+        .map_err(db)?;
+    let events = rows
+        .iter()
+        .map(event_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    with_params(client, account, events).await
+}
+
+pub(crate) async fn count(client: &Client, account: Uuid) -> StoreResult<u64> {
+    let row = client
+        .query_one(
+            "SELECT count(*) FROM events WHERE account_id = $1",
+            &[&account],
+        )
+        .await
+        .map_err(db)?;
+    let n: i64 = get(&row, "count")?;
+    u64::try_from(n).map_err(|_| corrupt("negative count"))
+}
+
+/// Every type of the account by id, each with its parameters by name (byte order,
+/// whatever the database's collation).
+pub(crate) async fn types(client: &Client, account: Uuid) -> StoreResult<Vec<EventTypeRecord>> {
+    let sql = "SELECT id, name, resource_kind, action, level, builtin FROM event_types WHERE account_id = $1 ORDER BY id";
+    let type_rows = client.query(sql, &[&account]).await.map_err(db)?;
+    let sql = "SELECT id, event_type_id, name, type FROM event_parameters WHERE account_id = $1 \
+        ORDER BY event_type_id, name COLLATE \"C\"";
+    let mut params: HashMap<i64, Vec<ParameterRecord>> = HashMap::new();
+    for r in client.query(sql, &[&account]).await.map_err(db)? {
+        let p = ParameterRecord {
+            id: get(&r, "id")?,
+            name: get(&r, "name")?,
+            data_type: get(&r, "type")?,
+        };
+        params.entry(get(&r, "event_type_id")?).or_default().push(p);
+    }
+    type_rows
+        .iter()
+        .map(|r| {
+            let id: i64 = get(r, "id")?;
+            Ok(EventTypeRecord {
+                id,
+                name: get(r, "name")?,
+                resource_kind: get(r, "resource_kind")?,
+                action: get(r, "action")?,
+                level: get(r, "level")?,
+                builtin: get(r, "builtin")?,
+                parameters: params.remove(&id).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// The account the baseline's rows are written under.
+const BENCH_ACCOUNT: Uuid = Uuid::from_u128(0x7472_6169_6c00_0000_0000_0000_0000_0001);
+
+/// The benchmark baseline: the same event and value rows `append` writes, COPYed into
+/// the scratch tables and nothing else (no dedup, ids, sessions or hashes).
+pub(crate) async fn raw_bulk_load(client: &mut Client, events: &[NewEvent]) -> StoreResult<()> {
+    let tx = client.transaction().await.map_err(db)?;
+    tx.batch_execute("TRUNCATE bench_raw_events, bench_raw_parameter_values")
+        .await
+        .map_err(db)?;
+    let received_at = truncate_micros(Utc::now());
+    let rows: Vec<EventRow> = events
+        .iter()
+        .zip(1..)
+        .map(|(event, seq)| EventRow {
+            account: BENCH_ACCOUNT,
+            seq,
+            type_id: 0,
+            user_id: None,
+            received_at,
+            hash: [0; 32],
+            session_id: None,
+            event,
+        })
+        .collect();
+    copy_events(&tx, "bench_raw_events", rows).await?;
+    let mut parameter_ids: HashMap<&str, i64> = HashMap::new();
+    let mut values = Vec::new();
+    for event in events {
+        for (name, value) in &event.params {
+            let next = i64::try_from(parameter_ids.len()).unwrap_or(i64::MAX);
+            let parameter_id = *parameter_ids.entry(name.as_str()).or_insert(next);
+            values.push(ValueRow {
+                account: BENCH_ACCOUNT,
+                event_id: event.id,
+                parameter_id,
+                value,
+                value_type: None,
+            });
+        }
+    }
+    copy_values(&tx, "bench_raw_parameter_values", values).await?;
+    tx.commit().await.map_err(db)
+}
