@@ -76,7 +76,9 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     let t = Instant::now();
     store.raw_bulk_load(&rows).await?;
     let raw_secs = t.elapsed().as_secs_f64();
-    drop(rows);
+
+    eprintln!("store append without HTTP...");
+    let append_secs = direct_append(&store, rows, args.batch * args.clients).await?;
 
     eprintln!(
         "HTTP ingest: {} clients, batches of {}...",
@@ -92,6 +94,11 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
         "| raw bulk load (baseline) | {} | {} | {raw_secs:.2} | {raw_rate:.0} | 1.00 |",
         store.backend(),
         args.events
+    );
+    let append_rate = args.events as f64 / append_secs;
+    println!(
+        "| store append, {} per transaction, no HTTP | {} | {} | {append_secs:.2} | {append_rate:.0} | {:.2} |",
+        args.batch * args.clients, store.backend(), args.events, append_rate / raw_rate
     );
     println!(
         "| HTTP ingest, {} clients × {} per batch | {} | {} | {http_secs:.2} | {http_rate:.0} | {:.2} |",
@@ -135,6 +142,18 @@ fn generate(args: &IngestArgs) -> anyhow::Result<(Vec<Vec<u8>>, Vec<NewEvent>)> 
         left -= n;
     }
     Ok((bodies, rows))
+}
+
+/// The group-commit write path alone: batches straight into `Store::append`.
+async fn direct_append(store: &Arc<dyn Store>, rows: Vec<NewEvent>, per_batch: usize) -> anyhow::Result<f64> {
+    let account = store.create_account(&format!("bench-direct-{}", uuid::Uuid::now_v7())).await?;
+    let batches: Vec<Vec<NewEvent>> = rows.chunks(per_batch).map(|c| c.to_vec()).collect();
+    drop(rows);
+    let started = Instant::now();
+    for events in batches {
+        store.append(&[trail_store::AppendRequest { account: account.id, events }]).await?;
+    }
+    Ok(started.elapsed().as_secs_f64())
 }
 
 /// Serves `store` on a local port and sends every body with `clients` concurrent

@@ -74,7 +74,7 @@ pub(crate) async fn append(
         };
         let rows = resolver.rows(&plan.pending).await?;
         learnt = resolver.learnt;
-        copy_events(&tx, "events", rows.events).await?;
+        copy_events(&tx, "events", &rows.events, hash).await?;
         copy_values(&tx, "event_parameter_values", rows.values).await?;
     }
     tx.commit().await.map_err(db)?;
@@ -322,12 +322,6 @@ impl<'a> Resolver<'_, '_> {
                     value_type,
                 });
             }
-            let hash = event_hash(
-                p.account,
-                p.seq,
-                &received_at,
-                &with_session(p.event, session),
-            );
             let user_id = user_key(p).map(|key| users[&key]);
             rows.events.push(EventRow {
                 account: p.account,
@@ -335,7 +329,6 @@ impl<'a> Resolver<'_, '_> {
                 type_id,
                 user_id,
                 received_at,
-                hash,
                 session_id: session,
                 event: p.event,
             });
@@ -571,6 +564,11 @@ fn partition<K: Eq + std::hash::Hash, V>(
 /// (account, login) when the event's actor is a user.
 fn user_key<'a>(p: &Pending<'a>) -> Option<(Uuid, &'a str)> {
     (p.event.actor.kind == ActorKind::User).then(|| (p.account, p.event.actor.id.as_str()))
+}
+
+/// The hash of the row's event as stored, with the session it was joined to.
+fn hash(row: &EventRow<'_>) -> [u8; 32] {
+    event_hash(row.account, row.seq, &row.received_at, &with_session(row.event, row.session_id))
 }
 
 /// The event as it will be stored: its own session, or the one it was joined to.

@@ -22,7 +22,6 @@ pub(crate) struct EventRow<'a> {
     pub type_id: i64,
     pub user_id: Option<Uuid>,
     pub received_at: DateTime<Utc>,
-    pub hash: [u8; 32],
     /// Stored instead of the event's own: the one the store joined it to.
     pub session_id: Option<Uuid>,
     pub event: &'a NewEvent,
@@ -93,17 +92,20 @@ const VALUE_TYPES: &[Type] = &[
 ];
 
 /// COPYs event rows into `table` (`events`, or the benchmark's scratch copy).
-pub(crate) async fn copy_events<'a>(
+/// Each row's `hash` is computed as it is written, so that the work overlaps the
+/// server's processing of the rows already sent.
+pub(crate) async fn copy_events(
     tx: &Transaction<'_>,
     table: &str,
-    rows: impl IntoIterator<Item = EventRow<'a>>,
+    rows: &[EventRow<'_>],
+    hash: fn(&EventRow<'_>) -> [u8; 32],
 ) -> StoreResult<()> {
     let sql = format!("COPY {table} ({EVENT_COLUMNS}) FROM STDIN (FORMAT binary)");
     let sink = tx.copy_in(&sql).await.map_err(db)?;
     let writer = BinaryCopyInWriter::new(sink, EVENT_TYPES);
     pin_mut!(writer);
     for row in rows {
-        write_event(writer.as_mut(), &row).await?;
+        write_event(writer.as_mut(), row, &hash(row)).await?;
     }
     writer.finish().await.map_err(db)?;
     Ok(())
@@ -112,6 +114,7 @@ pub(crate) async fn copy_events<'a>(
 async fn write_event(
     writer: std::pin::Pin<&mut BinaryCopyInWriter>,
     r: &EventRow<'_>,
+    hash: &[u8; 32],
 ) -> StoreResult<()> {
     let e = r.event;
     let resource = e.resource.as_ref();
@@ -153,7 +156,7 @@ async fn write_event(
         &changes.map(|c| Json(&c.after)),
         &changes.map(|c| Json(&c.changed)),
         &e.content_digest.as_slice(),
-        &r.hash.as_slice(),
+        &hash.as_slice(),
     ];
     writer.write(&values).await.map_err(db)
 }

@@ -1,0 +1,93 @@
+//! A real Trail server on a free port, on a fresh store.
+
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use trail_client::Client;
+use trail_core::credentials::Scope;
+use trail_server::bootstrap::{bootstrap, create_key, BootstrapSecrets};
+use trail_server::{Server, ServerConfig};
+use trail_store::Store;
+use uuid::Uuid;
+
+pub struct TestServer {
+    pub url: String,
+    pub store: Arc<dyn Store>,
+    pub account: Uuid,
+    pub admin_key: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    pub async fn sqlite() -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let store = trail_store_sqlite::SqliteStore::open(dir.path().join("t.db")).unwrap();
+        std::mem::forget(dir);
+        Self::start(Arc::new(store)).await
+    }
+
+    /// `None` (test skipped) only when PostgreSQL is absent outside CI.
+    pub async fn postgres() -> Option<TestServer> {
+        let url = trail_store_postgres::testing::fresh_database().await?;
+        let store = trail_store_postgres::PostgresStore::connect(&url).await.expect("connect to the fresh database");
+        Some(Self::start(Arc::new(store)).await)
+    }
+
+    async fn start(store: Arc<dyn Store>) -> TestServer {
+        let first = bootstrap(&store, BootstrapSecrets::default()).await.unwrap().unwrap();
+        let config = ServerConfig { listen: ([127, 0, 0, 1], 0).into(), ..ServerConfig::default() };
+        let server = Server::build(config, store.clone()).await.unwrap();
+        let url = format!("http://{}", server.local_addr());
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(server.run(async {
+            let _ = stopped.await;
+        }));
+        TestServer { url, store, account: first.account.id, admin_key: first.api_key, stop: Some(stop), task: Some(task) }
+    }
+
+    pub fn client(&self) -> Client {
+        self.client_with(&self.admin_key)
+    }
+
+    pub fn client_with(&self, key: &str) -> Client {
+        Client::new(&self.url, key)
+    }
+
+    /// A new key of this account: its id and a client using it.
+    pub async fn key(&self, scope: Scope) -> (Uuid, Client) {
+        let (key, secret) = create_key(&self.store, self.account, "test", scope, None).await.unwrap();
+        (key.id, self.client_with(&secret))
+    }
+
+    pub async fn other_account_client(&self) -> Client {
+        let other = self.store.create_account("other").await.unwrap();
+        let (_, secret) = create_key(&self.store, other.id, "other", Scope::Admin, None).await.unwrap();
+        self.client_with(&secret)
+    }
+
+    pub async fn count(&self) -> u64 {
+        self.store.event_count(self.account).await.unwrap()
+    }
+
+    /// Graceful shutdown; returns when the server has committed and stopped.
+    pub async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.take().unwrap().await.unwrap().unwrap();
+    }
+}
+
+/// POSTs a raw body with the admin key; returns the status and body text.
+pub async fn raw_post(s: &TestServer, path: &str, content_type: &str, body: String) -> (StatusCode, String) {
+    let resp = reqwest::Client::new()
+        .post(format!("{}{path}", s.url))
+        .bearer_auth(&s.admin_key)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (resp.status(), resp.text().await.unwrap())
+}

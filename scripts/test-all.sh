@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every check and test against both stores. Installs and starts PostgreSQL
+# from Debian packages when it is missing (needs root or sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+start_postgres() {
+    if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+        echo "== installing PostgreSQL from Debian packages"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    fi
+    local version
+    version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+    if ! pg_lsclusters -h 2>/dev/null | grep -q "^$version main"; then
+        as_root pg_createcluster "$version" main >/dev/null
+    fi
+    as_root pg_ctlcluster "$version" main start 2>/dev/null || true
+    for _ in $(seq 1 30); do
+        as_root su postgres -c "psql -qtAc 'select 1'" >/dev/null 2>&1 && break
+        sleep 1
+    done
+    # The tests connect over TCP with a password, as a deployment would.
+    as_root su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
+}
+
+if [ -z "${TRAIL_TEST_POSTGRES_URL:-}" ]; then
+    start_postgres
+    export TRAIL_TEST_POSTGRES_URL="postgres://postgres:postgres@127.0.0.1:5432/postgres"
+fi
+# Under CI a missing PostgreSQL fails the suite instead of skipping it.
+export CI="${CI:-true}"
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== tests (SQLite and PostgreSQL)"
+cargo test --workspace --locked
+echo "== benchmark smoke run (asserts nothing about speed)"
+cargo build --release --locked -p trail-cli
+bin="${CARGO_TARGET_DIR:-target}/release/trail"
+"$bin" bench ingest --events 20000 --store sqlite
+"$bin" bench ingest --events 20000 --store postgres --database "$TRAIL_TEST_POSTGRES_URL"
+echo "== all checks passed"
