@@ -145,13 +145,24 @@ fn generate(args: &IngestArgs) -> anyhow::Result<(Vec<Vec<u8>>, Vec<NewEvent>)> 
 }
 
 /// The group-commit write path alone: batches straight into `Store::append`.
-async fn direct_append(store: &Arc<dyn Store>, rows: Vec<NewEvent>, per_batch: usize) -> anyhow::Result<f64> {
-    let account = store.create_account(&format!("bench-direct-{}", uuid::Uuid::now_v7())).await?;
+async fn direct_append(
+    store: &Arc<dyn Store>,
+    rows: Vec<NewEvent>,
+    per_batch: usize,
+) -> anyhow::Result<f64> {
+    let account = store
+        .create_account(&format!("bench-direct-{}", uuid::Uuid::now_v7()))
+        .await?;
     let batches: Vec<Vec<NewEvent>> = rows.chunks(per_batch).map(|c| c.to_vec()).collect();
     drop(rows);
     let started = Instant::now();
     for events in batches {
-        store.append(&[trail_store::AppendRequest { account: account.id, events }]).await?;
+        store
+            .append(&[trail_store::AppendRequest {
+                account: account.id,
+                events,
+            }])
+            .await?;
     }
     Ok(started.elapsed().as_secs_f64())
 }

@@ -461,11 +461,10 @@ fn parse_time(s: &str, now: DateTime<Utc>, max_future: Duration) -> Result<DateT
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests_support {
     use super::*;
-    use serde_json::json;
 
-    fn ctx() -> InputContext {
+    pub fn context() -> InputContext {
         InputContext {
             now: truncate_micros(Utc::now()),
             default_actor: Actor {
@@ -479,6 +478,16 @@ mod tests {
             user_agent: Some("curl/8".into()),
             limits: Limits::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ctx() -> InputContext {
+        tests_support::context()
     }
 
     fn errors(item: Value) -> Vec<(String, String)> {

@@ -67,24 +67,41 @@ async fn sends_and_reads_back_events(s: TestServer) {
     let resp = c.send_event(&sent).await.unwrap();
     assert_eq!((resp.accepted, resp.duplicates), (1, 0));
     let id = resp.events[0].id;
-    let got = c.get_event(id).await.expect("readable as soon as acknowledged");
+    let got = c
+        .get_event(id)
+        .await
+        .expect("readable as soon as acknowledged");
     assert_eq!(got.seq, resp.events[0].seq);
-    assert_eq!((got.action.as_str(), got.resource.unwrap().kind.as_str()), ("executed", "query"));
+    assert_eq!(
+        (got.action.as_str(), got.resource.unwrap().kind.as_str()),
+        ("executed", "query")
+    );
     assert_eq!(got.params["rows"], 10);
-    assert_eq!(got.changes.unwrap().changed[0].to_string(), "title: \"Report\" → \"Q2 Sales Report\"");
+    assert_eq!(
+        got.changes.unwrap().changed[0].to_string(),
+        "title: \"Report\" → \"Q2 Sales Report\""
+    );
     assert!(got.session_id.is_some());
     assert_eq!(got.hash.len(), 64);
     let page = c.recent_events(10, None).await.unwrap();
     assert_eq!(page.events[0].id, id);
     let (status, err) = api_error(c.get_event(Uuid::now_v7()).await.unwrap_err());
-    assert_eq!((status, err.code.as_str()), (StatusCode::NOT_FOUND, "not_found"));
+    assert_eq!(
+        (status, err.code.as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
 }
 
 async fn ndjson_and_arrays_are_batches(s: TestServer) {
     let c = s.client();
-    let batch: Vec<EventInput> = (0..3).map(|i| event(json!({"type": "log", "message": format!("m{i}")}))).collect();
+    let batch: Vec<EventInput> = (0..3)
+        .map(|i| event(json!({"type": "log", "message": format!("m{i}")})))
+        .collect();
     let resp = c.send_events(&batch).await.unwrap();
-    assert_eq!(resp.events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(
+        resp.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
     let ndjson = "{\"type\":\"log\"}\n\n{\"type\":\"my_custom\",\"params\":{\"a\":1}}\n";
     let resp = c.send_raw("application/x-ndjson", ndjson).await.unwrap();
     assert_eq!(resp.accepted, 2);
@@ -99,27 +116,69 @@ async fn invalid_batches_store_nothing(s: TestServer) {
         {"type": "log", "usr": "alice"},
         {"type": "log", "actor": {"kind": "robot", "id": "r2"}, "duration_ms": "fast"},
     ]);
-    let (status, err) = api_error(c.send_raw("application/json", items.to_string()).await.unwrap_err());
+    let (status, err) = api_error(
+        c.send_raw("application/json", items.to_string())
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(err.code, "invalid_events");
     assert_eq!(err.message, "3 of 4 events are invalid; nothing was stored");
-    let found: Vec<(usize, &str)> = err.details.iter().map(|d| (d.index, d.field.as_str())).collect();
+    let found: Vec<(usize, &str)> = err
+        .details
+        .iter()
+        .map(|d| (d.index, d.field.as_str()))
+        .collect();
     assert_eq!(found, [(1, "occurred_at"), (2, "usr"), (3, "duration_ms")]);
     assert!(err.details[0].message.contains("RFC 3339"));
     assert_eq!(s.count().await, 0, "the valid item was not stored either");
     // Each field is named even when the serde type check passes but the value is bad.
-    let (_, err) = api_error(c.send_raw("application/json", json!({"type": "log", "actor": {"kind": "robot", "id": "r2"}}).to_string()).await.unwrap_err());
+    let (_, err) = api_error(
+        c.send_raw(
+            "application/json",
+            json!({"type": "log", "actor": {"kind": "robot", "id": "r2"}}).to_string(),
+        )
+        .await
+        .unwrap_err(),
+    );
     assert_eq!(err.details[0].field, "actor.kind");
-    assert!(err.details[0].message.contains("user, api_key, service_account, system"));
+    assert!(err.details[0]
+        .message
+        .contains("user, api_key, service_account, system"));
 }
 
 async fn malformed_bodies_are_refused_clearly(s: TestServer) {
     let cases: &[(&str, &str, StatusCode, &str)] = &[
-        ("application/json", "{\"type\": ", StatusCode::BAD_REQUEST, "not valid JSON"),
-        ("application/json", "42", StatusCode::BAD_REQUEST, "JSON object (one event) or an array"),
-        ("application/json", "[]", StatusCode::BAD_REQUEST, "no events"),
-        ("application/x-ndjson", "{\"type\":\"log\"}\nnot json\n", StatusCode::BAD_REQUEST, "invalid"),
-        ("text/csv", "a,b", StatusCode::UNSUPPORTED_MEDIA_TYPE, "text/csv"),
+        (
+            "application/json",
+            "{\"type\": ",
+            StatusCode::BAD_REQUEST,
+            "not valid JSON",
+        ),
+        (
+            "application/json",
+            "42",
+            StatusCode::BAD_REQUEST,
+            "JSON object (one event) or an array",
+        ),
+        (
+            "application/json",
+            "[]",
+            StatusCode::BAD_REQUEST,
+            "no events",
+        ),
+        (
+            "application/x-ndjson",
+            "{\"type\":\"log\"}\nnot json\n",
+            StatusCode::BAD_REQUEST,
+            "invalid",
+        ),
+        (
+            "text/csv",
+            "a,b",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "text/csv",
+        ),
     ];
     for (content_type, body, status, needle) in cases {
         let (got, text) = raw_post(&s, "/api/v1/events", content_type, body.to_string()).await;
@@ -131,15 +190,30 @@ async fn malformed_bodies_are_refused_clearly(s: TestServer) {
 
 async fn limits_answer_413(s: TestServer) {
     let too_many: Vec<Value> = (0..1001).map(|_| json!({"type": "log"})).collect();
-    let (status, text) = raw_post(&s, "/api/v1/events", "application/json", serde_json::to_string(&too_many).unwrap()).await;
+    let (status, text) = raw_post(
+        &s,
+        "/api/v1/events",
+        "application/json",
+        serde_json::to_string(&too_many).unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(text.contains("at most 1000 events"), "{text}");
-    let huge = format!("{{\"type\":\"log\",\"message\":\"{}\"}}", "x".repeat(11 * 1024 * 1024));
+    let huge = format!(
+        "{{\"type\":\"log\",\"message\":\"{}\"}}",
+        "x".repeat(11 * 1024 * 1024)
+    );
     let (status, text) = raw_post(&s, "/api/v1/events", "application/json", huge).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(text.contains("exceeds the limit"), "{text}");
     let big_param = json!({"type": "log", "params": {"blob": "y".repeat(10_000)}});
-    let (status, text) = raw_post(&s, "/api/v1/events", "application/json", big_param.to_string()).await;
+    let (status, text) = raw_post(
+        &s,
+        "/api/v1/events",
+        "application/json",
+        big_param.to_string(),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(text.contains("params.blob"), "{text}");
     assert_eq!(s.count().await, 0);
@@ -158,7 +232,11 @@ async fn retries_are_idempotent_and_conflicts_409(s: TestServer) {
     let (status, err) = api_error(c.send_events(&[other, changed]).await.unwrap_err());
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(err.ids, [id]);
-    assert_eq!(s.count().await, 1, "nothing of the conflicting request was stored");
+    assert_eq!(
+        s.count().await,
+        1,
+        "nothing of the conflicting request was stored"
+    );
     let v7 = json!({"id": Uuid::new_v4(), "type": "log"});
     let (status, text) = raw_post(&s, "/api/v1/events", "application/json", v7.to_string()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -166,75 +244,156 @@ async fn retries_are_idempotent_and_conflicts_409(s: TestServer) {
 }
 
 async fn keys_are_checked_and_scoped(s: TestServer) {
-    let id = s.client().send_event(&event(json!({"type": "log"}))).await.unwrap().events[0].id;
-    let no_key = reqwest::Client::new().get(format!("{}/api/v1/events/{id}", s.url)).send().await.unwrap();
+    let id = s
+        .client()
+        .send_event(&event(json!({"type": "log"})))
+        .await
+        .unwrap()
+        .events[0]
+        .id;
+    let no_key = reqwest::Client::new()
+        .get(format!("{}/api/v1/events/{id}", s.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(no_key.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(no_key.headers()["www-authenticate"], "Bearer");
     let bad = s.client_with("trail_not_a_real_key_0000000000000000");
-    assert_eq!(api_error(bad.get_event(id).await.unwrap_err()).0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        api_error(bad.get_event(id).await.unwrap_err()).0,
+        StatusCode::UNAUTHORIZED
+    );
 
     let (ingest_key, ingest) = s.key(Scope::Ingest).await;
     let (status, err) = api_error(ingest.get_event(id).await.unwrap_err());
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(err.message.contains("scope 'ingest'"), "{}", err.message);
-    ingest.send_event(&event(json!({"type": "log"}))).await.expect("ingest keys write");
+    ingest
+        .send_event(&event(json!({"type": "log"})))
+        .await
+        .expect("ingest keys write");
     let (_, read) = s.key(Scope::Read).await;
     read.get_event(id).await.expect("read keys read");
-    assert_eq!(api_error(read.send_event(&event(json!({"type": "log"}))).await.unwrap_err()).0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        api_error(
+            read.send_event(&event(json!({"type": "log"})))
+                .await
+                .unwrap_err()
+        )
+        .0,
+        StatusCode::FORBIDDEN
+    );
 
-    s.store.revoke_api_key(s.account, ingest_key, chrono::Utc::now()).await.unwrap();
-    let (status, err) = api_error(ingest.send_event(&event(json!({"type": "log"}))).await.unwrap_err());
+    s.store
+        .revoke_api_key(s.account, ingest_key, chrono::Utc::now())
+        .await
+        .unwrap();
+    let (status, err) = api_error(
+        ingest
+            .send_event(&event(json!({"type": "log"})))
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(err.message.contains("revoked"));
 }
 
 async fn accounts_cannot_see_each_other(s: TestServer) {
-    let mine = s.client().send_event(&event(json!({"type": "log", "actor": {"kind": "user", "id": "alice"}}))).await.unwrap();
+    let mine = s
+        .client()
+        .send_event(&event(
+            json!({"type": "log", "actor": {"kind": "user", "id": "alice"}}),
+        ))
+        .await
+        .unwrap();
     let other = s.other_account_client().await;
     let (status, err) = api_error(other.get_event(mine.events[0].id).await.unwrap_err());
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!err.message.contains("alice"));
-    assert!(other.recent_events(50, None).await.unwrap().events.is_empty());
+    assert!(other
+        .recent_events(50, None)
+        .await
+        .unwrap()
+        .events
+        .is_empty());
     assert!(other.list_sessions("alice").await.unwrap().is_empty());
-    let theirs = other.send_event(&event(json!({"type": "log"}))).await.unwrap();
+    let theirs = other
+        .send_event(&event(json!({"type": "log"})))
+        .await
+        .unwrap();
     assert_eq!(theirs.events[0].seq, 1, "sequence numbers are per account");
 }
 
 async fn sessions_join_events(s: TestServer) {
     let c = s.client();
     let start = StartSession {
-        user: SessionUser { id: "bob@company.com".into(), name: Some("Bob".into()), email: None },
+        user: SessionUser {
+            id: "bob@company.com".into(),
+            name: Some("Bob".into()),
+            email: None,
+        },
         ip: None,
         user_agent: Some("Firefox/131".into()),
         client: Some("browser".into()),
         started: None,
     };
     let session = c.start_session(&start).await.unwrap();
-    assert_eq!(session.ip.as_deref(), Some("127.0.0.1"), "taken from the connection");
-    let e = event(json!({"type": "project-opened", "session_id": session.id, "actor": {"kind": "user", "id": "bob@company.com"}, "resource": {"id": "p1"}}));
+    assert_eq!(
+        session.ip.as_deref(),
+        Some("127.0.0.1"),
+        "taken from the connection"
+    );
+    let e = event(
+        json!({"type": "project-opened", "session_id": session.id, "actor": {"kind": "user", "id": "bob@company.com"}, "resource": {"id": "p1"}}),
+    );
     let id = c.send_event(&e).await.unwrap().events[0].id;
     assert_eq!(c.get_event(id).await.unwrap().session_id, Some(session.id));
-    let implicit = event(json!({"type": "log", "actor": {"kind": "user", "id": "bob@company.com"}}));
+    let implicit =
+        event(json!({"type": "log", "actor": {"kind": "user", "id": "bob@company.com"}}));
     let id = c.send_event(&implicit).await.unwrap().events[0].id;
-    assert_eq!(c.get_event(id).await.unwrap().session_id, Some(session.id), "joined to the open session");
+    assert_eq!(
+        c.get_event(id).await.unwrap().session_id,
+        Some(session.id),
+        "joined to the open session"
+    );
     let ended = c.end_session(session.id).await.unwrap();
     assert!(ended.ended.is_some());
     let after = c.send_event(&implicit_again()).await.unwrap().events[0].id;
     let new_session = c.get_event(after).await.unwrap().session_id.unwrap();
-    assert_ne!(new_session, session.id, "an ended session takes no more events");
+    assert_ne!(
+        new_session, session.id,
+        "an ended session takes no more events"
+    );
     assert_eq!(c.list_sessions("bob@company.com").await.unwrap().len(), 2);
     let unknown = event(json!({"type": "log", "session_id": Uuid::now_v7()}));
     let (status, err) = api_error(c.send_event(&unknown).await.unwrap_err());
-    assert_eq!((status, err.details[0].field.as_str()), (StatusCode::BAD_REQUEST, "session_id"));
-    let (status, _) = raw_post(&s, "/api/v1/sessions", "application/json", json!({"user": {"id": "x"}, "ip": "nope"}).to_string()).await;
+    assert_eq!(
+        (status, err.details[0].field.as_str()),
+        (StatusCode::BAD_REQUEST, "session_id")
+    );
+    let (status, _) = raw_post(
+        &s,
+        "/api/v1/sessions",
+        "application/json",
+        json!({"user": {"id": "x"}, "ip": "nope"}).to_string(),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, text) = raw_post(&s, "/api/v1/sessions", "application/json", json!({"usr": {}}).to_string()).await;
+    let (status, text) = raw_post(
+        &s,
+        "/api/v1/sessions",
+        "application/json",
+        json!({"usr": {}}).to_string(),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(text.contains("usr"), "{text}");
 }
 
 fn implicit_again() -> EventInput {
-    event(json!({"type": "log", "message": "after end", "actor": {"kind": "user", "id": "bob@company.com"}}))
+    event(
+        json!({"type": "log", "message": "after end", "actor": {"kind": "user", "id": "bob@company.com"}}),
+    )
 }
 
 async fn concurrent_requests_commit_gap_free(s: TestServer) {
@@ -242,7 +401,9 @@ async fn concurrent_requests_commit_gap_free(s: TestServer) {
         .map(|i| {
             let c = s.client();
             tokio::spawn(async move {
-                let batch: Vec<EventInput> = (0..25).map(|j| event(json!({"type": "log", "message": format!("{i}-{j}")}))).collect();
+                let batch: Vec<EventInput> = (0..25)
+                    .map(|j| event(json!({"type": "log", "message": format!("{i}-{j}")})))
+                    .collect();
                 c.send_events(&batch).await.unwrap()
             })
         })
@@ -251,25 +412,41 @@ async fn concurrent_requests_commit_gap_free(s: TestServer) {
     for t in tasks {
         let resp = t.await.unwrap();
         let mine: Vec<i64> = resp.events.iter().map(|e| e.seq).collect();
-        assert!(mine.windows(2).all(|w| w[1] == w[0] + 1), "a request's events are consecutive");
+        assert!(
+            mine.windows(2).all(|w| w[1] == w[0] + 1),
+            "a request's events are consecutive"
+        );
         seqs.extend(mine);
     }
     seqs.sort();
     assert_eq!(seqs, (1..=400).collect::<Vec<i64>>());
-    let metrics = reqwest::get(format!("{}/metrics", s.url)).await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("trail_events_ingested_total 400"), "{metrics}");
+    let metrics = reqwest::get(format!("{}/metrics", s.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("trail_events_ingested_total 400"),
+        "{metrics}"
+    );
     assert!(metrics.contains("trail_commit_seconds_count"));
 }
 
 async fn injection_attempts_are_just_data(s: TestServer) {
     let c = s.client();
     let nasty = "'; DROP TABLE events; --";
-    let e = event(json!({"type": "log", "message": nasty, "params": {"q": "1 OR 1=1", nasty: nasty}, "resource": {"kind": "query", "name": "<script>alert(1)</script>"}}));
+    let e = event(
+        json!({"type": "log", "message": nasty, "params": {"q": "1 OR 1=1", nasty: nasty}, "resource": {"kind": "query", "name": "<script>alert(1)</script>"}}),
+    );
     let id = c.send_event(&e).await.unwrap().events[0].id;
     let got = c.get_event(id).await.unwrap();
     assert_eq!(got.message.as_deref(), Some(nasty));
     assert_eq!(got.params[nasty], nasty);
-    assert_eq!(got.resource.unwrap().name.as_deref(), Some("<script>alert(1)</script>"));
+    assert_eq!(
+        got.resource.unwrap().name.as_deref(),
+        Some("<script>alert(1)</script>")
+    );
     assert_eq!(s.count().await, 1);
 }
 
@@ -278,7 +455,10 @@ async fn shutdown_commits_what_was_acknowledged(s: TestServer) {
     let tasks: Vec<_> = (0..20)
         .map(|i| {
             let c = c.clone();
-            tokio::spawn(async move { c.send_event(&event(json!({"type": "log", "message": format!("{i}")}))).await })
+            tokio::spawn(async move {
+                c.send_event(&event(json!({"type": "log", "message": format!("{i}")})))
+                    .await
+            })
         })
         .collect();
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
@@ -292,26 +472,54 @@ async fn shutdown_commits_what_was_acknowledged(s: TestServer) {
         }
     }
     for id in &acked {
-        assert!(store.get_event(account, *id).await.unwrap().is_some(), "acknowledged {id} is stored");
+        assert!(
+            store.get_event(account, *id).await.unwrap().is_some(),
+            "acknowledged {id} is stored"
+        );
     }
-    assert_eq!(store.event_count(account).await.unwrap(), acked.len() as u64, "nothing unacknowledged half-written");
+    assert_eq!(
+        store.event_count(account).await.unwrap(),
+        acked.len() as u64,
+        "nothing unacknowledged half-written"
+    );
 }
 
 #[tokio::test]
 async fn openapi_describes_every_endpoint() {
     let s = TestServer::sqlite().await;
-    let doc: Value = reqwest::get(format!("{}/api/openapi.json", s.url)).await.unwrap().json().await.unwrap();
+    let doc: Value = reqwest::get(format!("{}/api/openapi.json", s.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in [
-        ("/api/v1/events", "post"), ("/api/v1/events", "get"), ("/api/v1/events/{id}", "get"),
-        ("/api/v1/event-types", "get"), ("/api/v1/sessions", "post"), ("/api/v1/sessions", "get"),
-        ("/api/v1/sessions/{id}", "get"), ("/api/v1/sessions/{id}/end", "post"),
-        ("/healthz", "get"), ("/readyz", "get"), ("/metrics", "get"), ("/api/openapi.json", "get"),
+        ("/api/v1/events", "post"),
+        ("/api/v1/events", "get"),
+        ("/api/v1/events/{id}", "get"),
+        ("/api/v1/event-types", "get"),
+        ("/api/v1/sessions", "post"),
+        ("/api/v1/sessions", "get"),
+        ("/api/v1/sessions/{id}", "get"),
+        ("/api/v1/sessions/{id}/end", "post"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/metrics", "get"),
+        ("/api/openapi.json", "get"),
     ] {
-        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing"
+        );
     }
     assert!(doc["components"]["schemas"]["EventInput"].is_object());
-    let ready: Value = reqwest::get(format!("{}/readyz", s.url)).await.unwrap().json().await.unwrap();
+    let ready: Value = reqwest::get(format!("{}/readyz", s.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ready["store"], "sqlite");
     let types = s.client().event_types().await.unwrap();
     assert_eq!(types.as_array().unwrap().len(), 47);

@@ -9,11 +9,12 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{mpsc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use deadpool_postgres::Transaction;
 use futures::future::try_join_all;
+use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 use trail_core::encoding::event_hash;
@@ -74,8 +75,7 @@ pub(crate) async fn append(
         };
         let rows = resolver.rows(&plan.pending).await?;
         learnt = resolver.learnt;
-        copy_events(&tx, "events", &rows.events, hash).await?;
-        copy_values(&tx, "event_parameter_values", rows.values).await?;
+        write_rows(&tx, rows).await?;
     }
     tx.commit().await.map_err(db)?;
     // Only now: ids from a transaction that rolled back would not exist.
@@ -568,7 +568,12 @@ fn user_key<'a>(p: &Pending<'a>) -> Option<(Uuid, &'a str)> {
 
 /// The hash of the row's event as stored, with the session it was joined to.
 fn hash(row: &EventRow<'_>) -> [u8; 32] {
-    event_hash(row.account, row.seq, &row.received_at, &with_session(row.event, row.session_id))
+    event_hash(
+        row.account,
+        row.seq,
+        &row.received_at,
+        &with_session(row.event, row.session_id),
+    )
 }
 
 /// The event as it will be stored: its own session, or the one it was joined to.
@@ -581,6 +586,55 @@ fn with_session(event: &NewEvent, session: Option<Uuid>) -> Cow<'_, NewEvent> {
             ..event.clone()
         })
     }
+}
+
+/// Batches smaller than this hash on the async thread, as they are written.
+const PARALLEL_HASH_MIN_ROWS: usize = 256;
+
+/// COPYs the rows. Hashing is the costliest part of an append on this side, so on a
+/// multi-threaded runtime helper threads compute the hashes while this thread
+/// streams the rows (values first, which need none), and the work overlaps the
+/// server's instead of adding to it.
+async fn write_rows(tx: &Transaction<'_>, rows: Rows<'_>) -> StoreResult<()> {
+    let multi_thread =
+        Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread);
+    if !multi_thread
+        || rows.events.len() < PARALLEL_HASH_MIN_ROWS
+        || std::env::var("INLINE").is_ok()
+    {
+        copy_values(tx, "event_parameter_values", rows.values).await?;
+        return copy_events(tx, "events", &rows.events, rows.events.iter().map(hash)).await;
+    }
+    // block_in_place lets the runtime move its other tasks off this thread while it
+    // waits on the helpers; the scope lets them borrow the rows.
+    tokio::task::block_in_place(|| {
+        std::thread::scope(|scope| {
+            let helpers = std::thread::available_parallelism()
+                .map_or(1, |n| n.get().saturating_sub(1))
+                .clamp(1, 4);
+            let part = rows.events.len().div_ceil(helpers);
+            let hashed: Vec<mpsc::Receiver<[u8; 32]>> = rows
+                .events
+                .chunks(part)
+                .map(|chunk| {
+                    let (send, receive) = mpsc::channel();
+                    // A send fails only when the COPY gave up; then stop.
+                    scope.spawn(move || chunk.iter().try_for_each(|row| send.send(hash(row))));
+                    receive
+                })
+                .collect();
+            Handle::current().block_on(async {
+                copy_values(tx, "event_parameter_values", rows.values).await?;
+                copy_events(
+                    tx,
+                    "events",
+                    &rows.events,
+                    hashed.iter().flat_map(|r| r.iter()),
+                )
+                .await
+            })
+        })
+    })
 }
 
 /// Inserts event types that do not exist yet.

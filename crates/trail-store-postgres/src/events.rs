@@ -114,11 +114,11 @@ pub(crate) async fn raw_bulk_load(client: &mut Client, events: &[NewEvent]) -> S
             type_id: 0,
             user_id: None,
             received_at,
-                session_id: None,
+            session_id: None,
             event,
         })
         .collect();
-    copy_events(&tx, "bench_raw_events", &rows, |_| [0; 32]).await?;
+    copy_events(&tx, "bench_raw_events", &rows, std::iter::repeat([0; 32])).await?;
     let mut parameter_ids: HashMap<&str, i64> = HashMap::new();
     let mut values = Vec::new();
     for event in events {

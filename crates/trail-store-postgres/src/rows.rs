@@ -91,21 +91,23 @@ const VALUE_TYPES: &[Type] = &[
     Type::TEXT,
 ];
 
-/// COPYs event rows into `table` (`events`, or the benchmark's scratch copy).
-/// Each row's `hash` is computed as it is written, so that the work overlaps the
-/// server's processing of the rows already sent.
+/// COPYs event rows into `table` (`events`, or the benchmark's scratch copy), with
+/// their hashes from `hashes`, in row order.
 pub(crate) async fn copy_events(
     tx: &Transaction<'_>,
     table: &str,
     rows: &[EventRow<'_>],
-    hash: fn(&EventRow<'_>) -> [u8; 32],
+    mut hashes: impl Iterator<Item = [u8; 32]>,
 ) -> StoreResult<()> {
     let sql = format!("COPY {table} ({EVENT_COLUMNS}) FROM STDIN (FORMAT binary)");
     let sink = tx.copy_in(&sql).await.map_err(db)?;
     let writer = BinaryCopyInWriter::new(sink, EVENT_TYPES);
     pin_mut!(writer);
     for row in rows {
-        write_event(writer.as_mut(), row, &hash(row)).await?;
+        let hash = hashes
+            .next()
+            .ok_or_else(|| StoreError::Database("an event's hash was not computed".into()))?;
+        write_event(writer.as_mut(), row, &hash).await?;
     }
     writer.finish().await.map_err(db)?;
     Ok(())

@@ -43,7 +43,7 @@ enum Slot {
 pub fn append(
     conn: &mut Connection,
     cache: &Mutex<IdCache>,
-    batch: &[AppendRequest],
+    batch: &mut [AppendRequest],
 ) -> StoreResult<Vec<AppendOutcome>> {
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -56,7 +56,7 @@ pub fn append(
         sessions: HashMap::new(),
     };
     let outcomes = batch
-        .iter()
+        .iter_mut()
         .map(|r| w.request(r))
         .collect::<StoreResult<Vec<_>>>()?;
     let fresh = w.fresh;
@@ -75,7 +75,7 @@ struct BatchWriter<'a> {
 }
 
 impl BatchWriter<'_> {
-    fn request(&mut self, req: &AppendRequest) -> StoreResult<AppendOutcome> {
+    fn request(&mut self, req: &mut AppendRequest) -> StoreResult<AppendOutcome> {
         let slots = match self.classify(req)? {
             Ok(slots) => slots,
             Err(conflicts) => return Ok(AppendOutcome::Conflict(conflicts)),
@@ -84,10 +84,11 @@ impl BatchWriter<'_> {
         let mut next_seq = self.reserve(req.account, new)?;
         let received_at = truncate_micros(Utc::now());
         let mut out: Vec<Appended> = Vec::with_capacity(req.events.len());
-        for (e, slot) in req.events.iter().zip(&slots) {
+        let account = req.account;
+        for (e, slot) in req.events.iter_mut().zip(&slots) {
             let (seq, duplicate) = match slot {
                 Slot::New => {
-                    self.insert(req.account, next_seq, received_at, e)?;
+                    self.insert(account, next_seq, received_at, e)?;
                     next_seq += 1;
                     (next_seq - 1, false)
                 }
@@ -161,13 +162,14 @@ impl BatchWriter<'_> {
         account: Uuid,
         seq: i64,
         received_at: chrono::DateTime<Utc>,
-        e: &NewEvent,
+        e: &mut NewEvent,
     ) -> StoreResult<()> {
         let type_id = self.type_id(account, e)?;
         let (user_id, session_id) = self.user_and_session(account, e)?;
-        let mut stored = e.clone();
-        stored.session_id = session_id;
-        let hash = event_hash(account, seq, &received_at, &stored);
+        // The event as stored carries the session it joined, and so does its hash.
+        e.session_id = session_id;
+        let e = &*e;
+        let hash = event_hash(account, seq, &received_at, e);
         let resource = e.resource.as_ref();
         let changes = e.changes.as_ref();
         let error = e.error.as_ref();

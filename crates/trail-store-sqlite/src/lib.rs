@@ -256,9 +256,10 @@ impl Store for SqliteStore {
     }
 
     async fn append(&self, batch: &[AppendRequest]) -> StoreResult<Vec<AppendOutcome>> {
-        let batch = batch.to_vec();
+        let mut batch = batch.to_vec();
         let ids = self.ids.clone();
-        self.write(move |c| append::append(c, &ids, &batch)).await
+        self.write(move |c| append::append(c, &ids, &mut batch))
+            .await
     }
 
     async fn get_event(&self, account: Uuid, id: Uuid) -> StoreResult<Option<Event>> {

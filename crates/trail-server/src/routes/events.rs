@@ -123,9 +123,11 @@ fn split_items(headers: &HeaderMap, body: &[u8], max_batch: usize) -> Result<Vec
             }
         }
         "application/x-ndjson" | "application/jsonl" | "application/ndjson" => ndjson(body)?,
-        other => return Err(ApiError::UnsupportedMediaType(format!(
+        other => {
+            return Err(ApiError::UnsupportedMediaType(format!(
             "content type {other:?} is not accepted; send application/json or application/x-ndjson"
-        ))),
+        )))
+        }
     };
     if items.is_empty() {
         return Err(ApiError::BadRequest("the body holds no events".into()));

@@ -32,20 +32,35 @@ impl TestServer {
     /// `None` (test skipped) only when PostgreSQL is absent outside CI.
     pub async fn postgres() -> Option<TestServer> {
         let url = trail_store_postgres::testing::fresh_database().await?;
-        let store = trail_store_postgres::PostgresStore::connect(&url).await.expect("connect to the fresh database");
+        let store = trail_store_postgres::PostgresStore::connect(&url)
+            .await
+            .expect("connect to the fresh database");
         Some(Self::start(Arc::new(store)).await)
     }
 
     async fn start(store: Arc<dyn Store>) -> TestServer {
-        let first = bootstrap(&store, BootstrapSecrets::default()).await.unwrap().unwrap();
-        let config = ServerConfig { listen: ([127, 0, 0, 1], 0).into(), ..ServerConfig::default() };
+        let first = bootstrap(&store, BootstrapSecrets::default())
+            .await
+            .unwrap()
+            .unwrap();
+        let config = ServerConfig {
+            listen: ([127, 0, 0, 1], 0).into(),
+            ..ServerConfig::default()
+        };
         let server = Server::build(config, store.clone()).await.unwrap();
         let url = format!("http://{}", server.local_addr());
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(server.run(async {
             let _ = stopped.await;
         }));
-        TestServer { url, store, account: first.account.id, admin_key: first.api_key, stop: Some(stop), task: Some(task) }
+        TestServer {
+            url,
+            store,
+            account: first.account.id,
+            admin_key: first.api_key,
+            stop: Some(stop),
+            task: Some(task),
+        }
     }
 
     pub fn client(&self) -> Client {
@@ -58,13 +73,17 @@ impl TestServer {
 
     /// A new key of this account: its id and a client using it.
     pub async fn key(&self, scope: Scope) -> (Uuid, Client) {
-        let (key, secret) = create_key(&self.store, self.account, "test", scope, None).await.unwrap();
+        let (key, secret) = create_key(&self.store, self.account, "test", scope, None)
+            .await
+            .unwrap();
         (key.id, self.client_with(&secret))
     }
 
     pub async fn other_account_client(&self) -> Client {
         let other = self.store.create_account("other").await.unwrap();
-        let (_, secret) = create_key(&self.store, other.id, "other", Scope::Admin, None).await.unwrap();
+        let (_, secret) = create_key(&self.store, other.id, "other", Scope::Admin, None)
+            .await
+            .unwrap();
         self.client_with(&secret)
     }
 
@@ -80,7 +99,12 @@ impl TestServer {
 }
 
 /// POSTs a raw body with the admin key; returns the status and body text.
-pub async fn raw_post(s: &TestServer, path: &str, content_type: &str, body: String) -> (StatusCode, String) {
+pub async fn raw_post(
+    s: &TestServer,
+    path: &str,
+    content_type: &str,
+    body: String,
+) -> (StatusCode, String) {
     let resp = reqwest::Client::new()
         .post(format!("{}{path}", s.url))
         .bearer_auth(&s.admin_key)
