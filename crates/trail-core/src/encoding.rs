@@ -1,5 +1,4 @@
-//! The canonical encoding of an event, which is what `hash` covers, and of a
-//! client's submitted item, which is what idempotent retries are compared on.
+//! The canonical encoding of an event, which is what `hash` covers.
 //!
 //! The encoding is JSON with object keys sorted by their UTF-8 bytes, no
 //! whitespace, absent and null fields omitted at the top level, strings escaped as
@@ -49,11 +48,6 @@ pub fn canonical_string(value: &Value) -> String {
     let mut out = String::new();
     write_canonical(value, &mut out);
     out
-}
-
-/// SHA-256 of the canonical encoding of a submitted item (the client's JSON as sent).
-pub fn content_digest(item: &Value) -> [u8; 32] {
-    Sha256::digest(canonical_string(item).as_bytes()).into()
 }
 
 pub fn timestamp(t: &DateTime<Utc>) -> String {
@@ -246,17 +240,6 @@ mod tests {
         assert_eq!(
             parsed["occurred_at"].as_str().unwrap().len(),
             "2024-06-12T14:30:22.123456Z".len()
-        );
-    }
-
-    #[test]
-    fn digest_ignores_key_order_and_whitespace() {
-        let a: Value = serde_json::from_str(r#"{"type":"log", "id":"x"}"#).unwrap();
-        let b: Value = serde_json::from_str(r#"{ "id" : "x","type":"log"}"#).unwrap();
-        assert_eq!(content_digest(&a), content_digest(&b));
-        assert_ne!(
-            content_digest(&a),
-            content_digest(&json!({"id":"x","type":"log2"}))
         );
     }
 }

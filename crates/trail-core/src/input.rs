@@ -11,12 +11,12 @@ use uuid::Uuid;
 
 use crate::catalogue::Catalogue;
 use crate::changes;
-use crate::encoding::content_digest;
 use crate::error_signature::signature;
 use crate::event::{
     Actor, ActorKind, Changes, ErrorInfo, Level, NewEvent, ParamValue, Resource, Source, Status,
 };
 use crate::names::{Action, EventType, ResourceKind};
+use sha2::Digest;
 
 /// One event as a client sends it. Unknown fields are refused.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -173,7 +173,6 @@ pub fn truncate_micros(t: DateTime<Utc>) -> DateTime<Utc> {
 impl InputContext {
     /// Parses one submitted JSON item. All problems of the item are reported, not just the first.
     pub fn parse(&self, index: usize, item: Value) -> Result<NewEvent, Vec<FieldError>> {
-        let digest = content_digest(&item);
         let input: EventInput = serde_path_to_error::deserialize(item).map_err(|e| {
             let path = e.path().to_string();
             let field = if path == "." {
@@ -187,6 +186,27 @@ impl InputContext {
                 message: e.into_inner().to_string(),
             }]
         })?;
+        self.validate(index, input)
+    }
+
+    /// Parses one item from its JSON text: straight into the typed input on the
+    /// common path, through `parse` (which names the failing field) otherwise.
+    pub fn parse_text(&self, index: usize, text: &str) -> Result<NewEvent, Vec<FieldError>> {
+        match serde_json::from_str::<EventInput>(text) {
+            Ok(input) => self.validate(index, input),
+            Err(_) => match serde_json::from_str::<Value>(text) {
+                Ok(value) => self.parse(index, value),
+                Err(e) => Err(vec![FieldError {
+                    index,
+                    field: "(event)".into(),
+                    message: format!("not valid JSON: {e}"),
+                }]),
+            },
+        }
+    }
+
+    fn validate(&self, index: usize, input: EventInput) -> Result<NewEvent, Vec<FieldError>> {
+        let digest = content_digest(&input);
         let mut p = ItemParser {
             index,
             ctx: self,
@@ -199,6 +219,14 @@ impl InputContext {
             Err(p.errors)
         }
     }
+}
+
+/// SHA-256 of the item in normal form: serialized from the typed input, so fields
+/// come in one fixed order, absent and null are alike, and params and JSON values
+/// have their keys sorted. Retries that reorder keys or whitespace match.
+pub fn content_digest(input: &EventInput) -> [u8; 32] {
+    let bytes = serde_json::to_vec(input).expect("inputs always serialize");
+    sha2::Sha256::digest(&bytes).into()
 }
 
 struct ItemParser<'a> {
@@ -578,6 +606,43 @@ mod tests {
         assert!(errs[0].1.contains("UUIDv7"));
         assert!(errs[2].1.contains("RFC 3339"));
         assert!(errs[3].1.contains("success, failed, in_progress, pending"));
+    }
+
+    #[test]
+    fn digest_ignores_key_order_whitespace_and_explicit_nulls() {
+        let a = ctx()
+            .parse_text(
+                0,
+                r#"{"type":"log","params":{"a":1,"b":{"y":1,"x":2}},"message":null}"#,
+            )
+            .unwrap();
+        let b = ctx()
+            .parse_text(
+                0,
+                r#"{ "params" : {"b":{"x":2,"y":1}, "a":1}, "type":"log" }"#,
+            )
+            .unwrap();
+        assert_eq!(a.content_digest, b.content_digest);
+        let c = ctx()
+            .parse_text(0, r#"{"type":"log","params":{"a":2}}"#)
+            .unwrap();
+        assert_ne!(a.content_digest, c.content_digest);
+    }
+
+    #[test]
+    fn text_and_value_paths_agree() {
+        let text = r#"{"type":"query-start","resource":{"id":"1"},"params":{"rows":3}}"#;
+        let mut a = ctx().parse_text(0, text).unwrap();
+        let mut b = ctx().parse(0, serde_json::from_str(text).unwrap()).unwrap();
+        b.id = a.id;
+        a.occurred_at = b.occurred_at;
+        assert_eq!(a, b);
+        let errs = ctx()
+            .parse_text(4, r#"{"type":"log","duration_ms":"slow"}"#)
+            .unwrap_err();
+        assert_eq!((errs[0].index, errs[0].field.as_str()), (4, "duration_ms"));
+        let errs = ctx().parse_text(4, r#"{"type":"#).unwrap_err();
+        assert!(errs[0].message.contains("not valid JSON"));
     }
 
     #[test]

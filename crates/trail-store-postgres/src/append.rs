@@ -9,12 +9,11 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::sync::{mpsc, Mutex};
+use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
 use deadpool_postgres::Transaction;
 use futures::future::try_join_all;
-use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 use trail_core::encoding::event_hash;
@@ -288,6 +287,9 @@ struct Resolver<'t, 'c> {
     /// Ids read or created in this transaction, for the cache after commit.
     learnt: Ids,
 }
+
+/// Per (account, user id): the sessions an event without one may join, as (id, started).
+type OpenSessions = HashMap<(Uuid, Uuid), Vec<(Uuid, DateTime<Utc>)>>;
 
 /// A session this batch creates.
 struct NewSessionRow<'a> {
@@ -563,7 +565,7 @@ fn partition<K: Eq + std::hash::Hash, V>(
 
 /// (account, login) when the event's actor is a user.
 fn user_key<'a>(p: &Pending<'a>) -> Option<(Uuid, &'a str)> {
-    (p.event.actor.kind == ActorKind::User).then(|| (p.account, p.event.actor.id.as_str()))
+    (p.event.actor.kind == ActorKind::User).then_some((p.account, p.event.actor.id.as_str()))
 }
 
 /// The hash of the row's event as stored, with the session it was joined to.
@@ -588,53 +590,11 @@ fn with_session(event: &NewEvent, session: Option<Uuid>) -> Cow<'_, NewEvent> {
     }
 }
 
-/// Batches smaller than this hash on the async thread, as they are written.
-const PARALLEL_HASH_MIN_ROWS: usize = 256;
-
-/// COPYs the rows. Hashing is the costliest part of an append on this side, so on a
-/// multi-threaded runtime helper threads compute the hashes while this thread
-/// streams the rows (values first, which need none), and the work overlaps the
-/// server's instead of adding to it.
+/// COPYs the rows. Each hash is computed as its row is written, so that this side's
+/// costliest work overlaps the server's processing of the rows already sent.
 async fn write_rows(tx: &Transaction<'_>, rows: Rows<'_>) -> StoreResult<()> {
-    let multi_thread =
-        Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread);
-    if !multi_thread
-        || rows.events.len() < PARALLEL_HASH_MIN_ROWS
-        || std::env::var("INLINE").is_ok()
-    {
-        copy_values(tx, "event_parameter_values", rows.values).await?;
-        return copy_events(tx, "events", &rows.events, rows.events.iter().map(hash)).await;
-    }
-    // block_in_place lets the runtime move its other tasks off this thread while it
-    // waits on the helpers; the scope lets them borrow the rows.
-    tokio::task::block_in_place(|| {
-        std::thread::scope(|scope| {
-            let helpers = std::thread::available_parallelism()
-                .map_or(1, |n| n.get().saturating_sub(1))
-                .clamp(1, 4);
-            let part = rows.events.len().div_ceil(helpers);
-            let hashed: Vec<mpsc::Receiver<[u8; 32]>> = rows
-                .events
-                .chunks(part)
-                .map(|chunk| {
-                    let (send, receive) = mpsc::channel();
-                    // A send fails only when the COPY gave up; then stop.
-                    scope.spawn(move || chunk.iter().try_for_each(|row| send.send(hash(row))));
-                    receive
-                })
-                .collect();
-            Handle::current().block_on(async {
-                copy_values(tx, "event_parameter_values", rows.values).await?;
-                copy_events(
-                    tx,
-                    "events",
-                    &rows.events,
-                    hashed.iter().flat_map(|r| r.iter()),
-                )
-                .await
-            })
-        })
-    })
+    copy_values(tx, "event_parameter_values", rows.values).await?;
+    copy_events(tx, "events", &rows.events, rows.events.iter().map(hash)).await
 }
 
 /// Inserts event types that do not exist yet.
@@ -714,7 +674,7 @@ pub(crate) async fn ensure_users(
 async fn open_sessions(
     tx: &Transaction<'_>,
     users: &HashSet<(Uuid, Uuid)>,
-) -> StoreResult<HashMap<(Uuid, Uuid), Vec<(Uuid, DateTime<Utc>)>>> {
+) -> StoreResult<OpenSessions> {
     let (accounts, user_ids): (Vec<Uuid>, Vec<Uuid>) = users.iter().copied().unzip();
     // LATERAL ... LIMIT 1 reads one index entry per user, however many sessions they had.
     let sql = "SELECT k.account_id, k.user_id, s.id, s.started \
@@ -722,7 +682,7 @@ async fn open_sessions(
         CROSS JOIN LATERAL (SELECT id, started FROM users_sessions \
             WHERE account_id = k.account_id AND user_id = k.user_id AND ended IS NULL \
             ORDER BY started DESC LIMIT 1) s";
-    let mut out: HashMap<(Uuid, Uuid), Vec<(Uuid, DateTime<Utc>)>> = HashMap::new();
+    let mut out: OpenSessions = HashMap::new();
     for row in query(tx, sql, &[&accounts, &user_ids]).await? {
         let key = (get(&row, "account_id")?, get(&row, "user_id")?);
         out.entry(key)

@@ -224,31 +224,3 @@ async fn append_speed_against_raw_copy() {
         100.0 * append_rate / raw_rate
     );
 }
-
-#[test]
-#[ignore]
-fn hash_cost() {
-    let events: Vec<NewEvent> = (0..10_000)
-        .map(|i| {
-            event(json!({
-                "type": "notebook-edited",
-                "actor": {"kind": "user", "id": format!("user{}", i % 50), "name": "Someone"},
-                "resource": {"id": format!("nb-{i}"), "name": "Sales Analysis Q2"},
-                "duration_ms": 245, "ip": "192.168.1.100", "request_id": "req-1.2",
-                "message": "Notebook created with 5 cells",
-                "params": {"cells": 5, "title": "Q2", "public": false, "dataset": "0191b3a4-1c2d-7e3f-8a4b-5c6d7e8f9a0b"},
-                "changes": {"before": {"title": "Report"}, "after": {"title": "Q2 Sales Report"}}
-            }))
-        })
-        .collect();
-    let now = Utc::now();
-    let t = Instant::now();
-    let mut x = 0u8;
-    for (i, e) in events.iter().enumerate() {
-        x ^= trail_core::encoding::event_hash(Uuid::nil(), i as i64, &now, e)[0];
-    }
-    eprintln!("hash {:?} {x}", t.elapsed());
-    let t = Instant::now();
-    let c: Vec<NewEvent> = events.to_vec();
-    eprintln!("clone {:?} {}", t.elapsed(), c.len());
-}

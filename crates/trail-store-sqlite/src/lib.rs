@@ -101,7 +101,8 @@ fn open_connection(path: &Path) -> StoreResult<Connection> {
     // synchronous=FULL: in WAL mode every commit is fsynced, so an acknowledged event
     // survives a power cut; group commit keeps the number of commits small.
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL;
+        "PRAGMA page_size = 16384;
+         PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = 10000;

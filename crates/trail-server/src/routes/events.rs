@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use chrono::Utc;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 use trail_core::api::{ErrorBody, EventPage, EventView, IngestResponse, IngestedEvent};
 use trail_core::input::truncate_micros;
 use trail_core::{EventInput, FieldError, InputContext, NewEvent, Source};
@@ -92,8 +92,12 @@ pub async fn ingest(
     }
 }
 
-/// The body's items, before they are parsed as events.
-fn split_items(headers: &HeaderMap, body: &[u8], max_batch: usize) -> Result<Vec<Value>, ApiError> {
+/// The body's items as JSON text, before they are parsed as events.
+fn split_items<'a>(
+    headers: &HeaderMap,
+    body: &'a [u8],
+    max_batch: usize,
+) -> Result<Vec<&'a str>, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -104,25 +108,16 @@ fn split_items(headers: &HeaderMap, body: &[u8], max_batch: usize) -> Result<Vec
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
+    let text = std::str::from_utf8(body)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not UTF-8: {e}")))?;
     let items = match media.as_str() {
         // curl sends form encoding unless told otherwise; the body is still JSON.
         "application/json" | "text/plain" | "application/x-www-form-urlencoded" | "" => {
-            match serde_json::from_slice(body) {
-                Ok(Value::Array(items)) => items,
-                Ok(item @ Value::Object(_)) => vec![item],
-                Ok(_) => {
-                    return Err(ApiError::BadRequest(
-                        "the body must be a JSON object (one event) or an array of events".into(),
-                    ))
-                }
-                Err(e) => {
-                    return Err(ApiError::BadRequest(format!(
-                        "the body is not valid JSON: {e}"
-                    )))
-                }
-            }
+            json_items(text)?
         }
-        "application/x-ndjson" | "application/jsonl" | "application/ndjson" => ndjson(body)?,
+        "application/x-ndjson" | "application/jsonl" | "application/ndjson" => {
+            text.lines().filter(|l| !l.trim().is_empty()).collect()
+        }
         other => {
             return Err(ApiError::UnsupportedMediaType(format!(
             "content type {other:?} is not accepted; send application/json or application/x-ndjson"
@@ -141,32 +136,26 @@ fn split_items(headers: &HeaderMap, body: &[u8], max_batch: usize) -> Result<Vec
     Ok(items)
 }
 
-fn ndjson(body: &[u8]) -> Result<Vec<Value>, ApiError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|e| ApiError::BadRequest(format!("the body is not UTF-8: {e}")))?;
-    let mut items = Vec::new();
-    let mut errors = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let index = items.len() + errors.len();
-        match serde_json::from_str(line) {
-            Ok(v @ Value::Object(_)) => items.push(v),
-            Ok(_) => errors.push(FieldError {
-                index,
-                field: "(event)".into(),
-                message: "each line must be a JSON object".into(),
-            }),
-            Err(e) => errors.push(FieldError {
-                index,
-                field: "(event)".into(),
-                message: format!("not valid JSON: {e}"),
-            }),
+/// One object, or an array of items (each kept as text, parsed later on its own).
+fn json_items(text: &str) -> Result<Vec<&str>, ApiError> {
+    let not_json =
+        |e: serde_json::Error| ApiError::BadRequest(format!("the body is not valid JSON: {e}"));
+    match text.trim_start().as_bytes().first() {
+        Some(b'[') => {
+            let items: Vec<&RawValue> = serde_json::from_str(text).map_err(not_json)?;
+            Ok(items.into_iter().map(RawValue::get).collect())
         }
-    }
-    if errors.is_empty() {
-        Ok(items)
-    } else {
-        let total = items.len() + errors.len();
-        Err(invalid(errors, total))
+        Some(b'{') => {
+            let item: &RawValue = serde_json::from_str(text).map_err(not_json)?;
+            Ok(vec![item.get()])
+        }
+        Some(_) => match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => Err(ApiError::BadRequest(
+                "the body must be a JSON object (one event) or an array of events".into(),
+            )),
+            Err(e) => Err(not_json(e)),
+        },
+        None => Err(ApiError::BadRequest("the body holds no events".into())),
     }
 }
 
@@ -182,12 +171,12 @@ fn invalid(details: Vec<FieldError>, total: usize) -> ApiError {
     }
 }
 
-fn parse_all(ctx: &InputContext, items: Vec<Value>) -> Result<Vec<NewEvent>, ApiError> {
+fn parse_all(ctx: &InputContext, items: Vec<&str>) -> Result<Vec<NewEvent>, ApiError> {
     let total = items.len();
     let mut events = Vec::with_capacity(total);
     let mut errors = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
-        match ctx.parse(index, item) {
+        match ctx.parse_text(index, item) {
             Ok(e) => events.push(e),
             Err(mut errs) => errors.append(&mut errs),
         }
