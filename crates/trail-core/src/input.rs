@@ -264,6 +264,8 @@ impl ItemParser<'_> {
         self.opt(field, v, |s| {
             if s.len() > max {
                 Err(format!("must be at most {max} bytes, got {}", s.len()))
+            } else if s.contains('\0') {
+                Err(NUL_MESSAGE.into())
             } else {
                 Ok(s)
             }
@@ -335,7 +337,15 @@ impl ItemParser<'_> {
             } else {
                 info.level
             }),
-            duration_ms: i.duration_ms,
+            duration_ms: self.opt("duration_ms", i.duration_ms, |d| {
+                if d <= MAX_DURATION_MS {
+                    Ok(d)
+                } else {
+                    Err(format!(
+                        "must be at most {MAX_DURATION_MS} (ten years), got {d}"
+                    ))
+                }
+            }),
             ip: ip.or_else(|| self.ctx.peer_ip.filter(|_| client).map(|ip| ip.to_string())),
             user_agent: user_agent.or_else(|| self.ctx.user_agent.clone().filter(|_| client)),
             request_id,
@@ -355,6 +365,7 @@ impl ItemParser<'_> {
         let id = self.opt("actor.id", Some(a.id), |s| match s.trim() {
             "" => Err("must not be empty".to_string()),
             t if t.len() > max => Err(format!("must be at most {max} bytes")),
+            t if t.contains('\0') => Err(NUL_MESSAGE.into()),
             t => Ok(t.to_string()),
         });
         let name = self.text("actor.name", a.name, max);
@@ -414,6 +425,10 @@ impl ItemParser<'_> {
                 );
                 continue;
             }
+            if name.contains('\0') || has_nul(&value) {
+                self.fail(&field, NUL_MESSAGE);
+                continue;
+            }
             let size = value.to_string().len();
             if size > lim.max_param_value_bytes {
                 self.fail(
@@ -440,6 +455,10 @@ impl ItemParser<'_> {
             );
             return None;
         }
+        if has_nul(&c.before) || has_nul(&c.after) {
+            self.fail("changes", NUL_MESSAGE);
+            return None;
+        }
         let changed = changes::diff(&c.before, &c.after);
         Some(Changes {
             before: c.before,
@@ -459,6 +478,21 @@ impl ItemParser<'_> {
             stack_trace,
             signature,
         })
+    }
+}
+
+/// Ten years in milliseconds: anything longer is a unit mistake, and it keeps the value in an i64.
+const MAX_DURATION_MS: u64 = 10 * 365 * 24 * 3600 * 1000;
+
+/// PostgreSQL text cannot hold U+0000, so no store accepts it (the backends must agree).
+const NUL_MESSAGE: &str = "must not contain the NUL character (\\u0000)";
+
+fn has_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(m) => m.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
     }
 }
 
@@ -643,6 +677,17 @@ mod tests {
         assert_eq!((errs[0].index, errs[0].field.as_str()), (4, "duration_ms"));
         let errs = ctx().parse_text(4, r#"{"type":"#).unwrap_err();
         assert!(errs[0].message.contains("not valid JSON"));
+    }
+
+    #[test]
+    fn nul_characters_and_absurd_durations_are_refused() {
+        let errs = errors(json!({
+            "type": "log", "message": "a\u{0}b", "params": {"p": ["x\u{0}"]},
+            "changes": {"before": {"k\u{0}": 1}, "after": {}}, "duration_ms": u64::MAX
+        }));
+        let fields: Vec<&str> = errs.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(fields, ["message", "params.p", "changes", "duration_ms"]);
+        assert!(errs[0].1.contains("NUL"));
     }
 
     #[test]

@@ -135,8 +135,8 @@ CREATE TABLE events (
     error_message      text,
     error_stack_trace  text,
     error_signature    text,
-    changes_before     jsonb,
-    changes_after      jsonb,
+    changes_before     json,                     -- json, not jsonb: kept byte for byte, so the hash verifies
+    changes_after      json,
     changed_fields     jsonb,                    -- server-computed [{field, before, after}]
     content_digest     bytea NOT NULL,           -- SHA-256 of the submitted item, for idempotent retries
     hash               bytea NOT NULL,           -- SHA-256 of the canonical record (docs/schema.md)

@@ -15,6 +15,7 @@ mod migrate;
 mod rows;
 mod sessions;
 mod tenants;
+pub mod testing;
 
 use std::sync::Mutex;
 use std::time::Duration;

@@ -146,6 +146,8 @@ CREATE TABLE event_parameter_values (
     parameter_id  INTEGER NOT NULL,
     value         TEXT NOT NULL,
     value_uuid    BLOB,
+    -- The value's own type when it differs from the parameter's declared type.
+    value_type    TEXT CHECK (value_type IN ('string', 'number', 'bool', 'entity_id', 'json')),
     PRIMARY KEY (account_id, event_id, parameter_id)
 ) WITHOUT ROWID;
 

@@ -20,7 +20,8 @@ use crate::sessions;
 #[derive(Default)]
 pub struct IdCache {
     types: HashMap<(Uuid, String), i64>,
-    params: HashMap<(Uuid, i64, String), i64>,
+    /// Parameter id and its declared data type.
+    params: HashMap<(Uuid, i64, String), (i64, String)>,
     users: HashMap<(Uuid, String), Uuid>,
 }
 
@@ -223,14 +224,15 @@ impl BatchWriter<'_> {
             ])
             .map_err(db_error)?;
         for (name, value) in &e.params {
-            let param_id = self.param_id(account, type_id, name, value)?;
+            let (param_id, declared) = self.param_id(account, type_id, name, value)?;
+            let value_type = Some(value.data_type()).filter(|t| *t != declared);
             self.tx
                 .prepare_cached(
-                    "INSERT INTO event_parameter_values (account_id, event_id, parameter_id, value, value_uuid)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO event_parameter_values (account_id, event_id, parameter_id, value, value_uuid, value_type)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(db_error)?
-                .execute(params![account, e.id, param_id, value.to_text(), value.entity_id()])
+                .execute(params![account, e.id, param_id, value.to_text(), value.entity_id(), value_type])
                 .map_err(db_error)?;
         }
         Ok(())
@@ -280,44 +282,43 @@ impl BatchWriter<'_> {
         Ok(id)
     }
 
+    /// The parameter's id and declared type, declaring it with this value's type on first use.
     fn param_id(
         &mut self,
         account: Uuid,
         type_id: i64,
         name: &str,
         value: &ParamValue,
-    ) -> StoreResult<i64> {
+    ) -> StoreResult<(i64, String)> {
         let key = (account, type_id, name.to_string());
-        if let Some(id) = self
+        if let Some(found) = self
             .known
             .params
             .get(&key)
             .or_else(|| self.fresh.params.get(&key))
         {
-            return Ok(*id);
+            return Ok(found.clone());
         }
-        let found: Option<i64> = self
+        let found: Option<(i64, String)> = self
             .tx
-            .prepare_cached("SELECT id FROM event_parameters WHERE account_id = ?1 AND event_type_id = ?2 AND name = ?3")
+            .prepare_cached("SELECT id, type FROM event_parameters WHERE account_id = ?1 AND event_type_id = ?2 AND name = ?3")
             .map_err(db_error)?
-            .query_row(params![account, type_id, name], |r| r.get(0))
+            .query_row(params![account, type_id, name], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
             .map_err(db_error)?;
-        let id = match found {
-            Some(id) => id,
+        let param = match found {
+            Some(p) => p,
             None => {
                 self.tx
-                    .prepare_cached(
-                        "INSERT INTO event_parameters (account_id, event_type_id, name, type) VALUES (?1, ?2, ?3, ?4)",
-                    )
+                    .prepare_cached("INSERT INTO event_parameters (account_id, event_type_id, name, type) VALUES (?1, ?2, ?3, ?4)")
                     .map_err(db_error)?
                     .execute(params![account, type_id, name, value.data_type()])
                     .map_err(db_error)?;
-                self.tx.last_insert_rowid()
+                (self.tx.last_insert_rowid(), value.data_type().to_string())
             }
         };
-        self.fresh.params.insert(key, id);
-        Ok(id)
+        self.fresh.params.insert(key, param.clone());
+        Ok(param)
     }
 
     /// The user row and session of a person's event; `(None, as sent)` for other actors.

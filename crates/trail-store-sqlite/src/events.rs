@@ -127,7 +127,7 @@ fn finish(raw: RawEvent, level: String) -> StoreResult<Event> {
 fn load_params(conn: &Connection, event: &mut Event) -> StoreResult<()> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT p.name, p.type, v.value FROM event_parameter_values v
+            "SELECT p.name, coalesce(v.value_type, p.type), v.value FROM event_parameter_values v
              JOIN event_parameters p ON p.id = v.parameter_id
              WHERE v.account_id = ?1 AND v.event_id = ?2",
         )

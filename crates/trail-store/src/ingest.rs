@@ -111,13 +111,7 @@ impl Writer {
         let (requests, replies): (Vec<_>, Vec<_>) =
             jobs.into_iter().map(|j| (j.request, j.reply)).unzip();
         let started = Instant::now();
-        let mut result = self.store.append(&requests).await;
-        if let Err(e) = &result {
-            // A transaction that failed was rolled back whole, so one retry is safe; it
-            // absorbs a race with another server writing the same ids.
-            tracing::warn!(error = %e, "append failed; retrying once");
-            result = self.store.append(&requests).await;
-        }
+        let result = self.store.append(&requests).await;
         self.metrics
             .commit_seconds
             .observe(started.elapsed().as_secs_f64());
@@ -125,20 +119,36 @@ impl Writer {
         match result {
             Ok(outcomes) => {
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    self.metrics.count(&outcome);
-                    let _ = reply.send(Ok(outcome));
+                    self.answer(reply, Ok(outcome));
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, events, "append failed twice; answering with an error");
-                let message = e.to_string();
-                for reply in replies {
-                    let _ = reply.send(Err(IngestError::Store(StoreError::Database(
-                        message.clone(),
-                    ))));
+                // The transaction was rolled back whole. Committing each request on its
+                // own keeps one bad request from failing the others, and absorbs a race
+                // with another server writing the same ids.
+                tracing::warn!(error = %e, requests = requests.len(), "batch failed; committing its requests one by one");
+                for (request, reply) in requests.into_iter().zip(replies) {
+                    let result = self.store.append(std::slice::from_ref(&request)).await;
+                    let outcome = result.map(|mut o| o.remove(0)).map_err(IngestError::from);
+                    if let Err(e) = &outcome {
+                        tracing::error!(error = %e, account = %request.account, "append failed");
+                    }
+                    self.answer(reply, outcome);
                 }
             }
         }
+    }
+
+    fn answer(
+        &self,
+        reply: oneshot::Sender<Result<AppendOutcome, IngestError>>,
+        outcome: Result<AppendOutcome, IngestError>,
+    ) {
+        if let Ok(o) = &outcome {
+            self.metrics.count(o);
+        }
+        // A submitter that went away (client disconnected) no longer needs the answer.
+        let _ = reply.send(outcome);
     }
 }
 

@@ -31,7 +31,7 @@ impl TestServer {
 
     /// `None` (test skipped) only when PostgreSQL is absent outside CI.
     pub async fn postgres() -> Option<TestServer> {
-        let url: String = None?;
+        let url = trail_store_postgres::testing::fresh_database().await?;
         let store = trail_store_postgres::PostgresStore::connect(&url)
             .await
             .expect("connect to the fresh database");
