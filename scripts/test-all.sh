@@ -24,6 +24,9 @@ start_postgres() {
     done
     # The tests connect over TCP with a password, as a deployment would.
     as_root su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
+    # Each test makes a database of its own; drop those of earlier runs.
+    as_root su postgres -c "psql -qtAc \"select datname from pg_database where datname like 'trail_test_%'\"" |
+        while read -r db; do as_root su postgres -c "dropdb --if-exists '$db'"; done
 }
 
 if [ -z "${TRAIL_TEST_POSTGRES_URL:-}" ]; then

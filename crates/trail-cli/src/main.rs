@@ -34,7 +34,7 @@ enum Command {
     /// Run the server (embedded SQLite under ./trail-data unless --database says otherwise).
     Serve(serve::ServeArgs),
     /// Send one event to a running server.
-    Log(log::LogArgs),
+    Log(Box<log::LogArgs>),
     /// Print one event of a running server as JSON.
     Get(log::GetArgs),
     /// Load synthetic activity straight into a store.
@@ -55,7 +55,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
-            Command::Log(args) => log::run(args).await,
+            Command::Log(args) => log::run(*args).await,
             Command::Get(args) => log::get(args).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Admin(cmd) => admin::run(cmd).await,
