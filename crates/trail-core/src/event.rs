@@ -124,6 +124,10 @@ impl ParamValue {
         }
     }
 
+    /// Every value of `data_type`.
+    pub const DATA_TYPES: &'static [&'static str] =
+        &["string", "number", "bool", "entity_id", "json"];
+
     /// The declared data type stored in `event_parameters.type`.
     pub fn data_type(&self) -> &'static str {
         match self {

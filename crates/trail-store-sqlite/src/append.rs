@@ -16,20 +16,49 @@ use uuid::Uuid;
 use crate::codec::{db_error, micros};
 use crate::sessions;
 
+/// Names within a scope (an account, or an account's event type) to what they
+/// resolved to; looked up by `&str`, so a hit allocates nothing.
+struct Scoped<K, V>(HashMap<K, HashMap<String, V>>);
+
+impl<K, V> Default for Scoped<K, V> {
+    fn default() -> Self {
+        Scoped(HashMap::new())
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V> Scoped<K, V> {
+    fn get(&self, scope: &K, name: &str) -> Option<&V> {
+        self.0.get(scope)?.get(name)
+    }
+
+    fn insert(&mut self, scope: K, name: &str, value: V) {
+        self.0
+            .entry(scope)
+            .or_default()
+            .insert(name.to_string(), value);
+    }
+
+    fn merge(&mut self, other: Scoped<K, V>) {
+        for (scope, names) in other.0 {
+            self.0.entry(scope).or_default().extend(names);
+        }
+    }
+}
+
 /// Ids of event types, parameters and users, which never change once assigned.
 #[derive(Default)]
 pub struct IdCache {
-    types: HashMap<(Uuid, String), i64>,
-    /// Parameter id and its declared data type.
-    params: HashMap<(Uuid, i64, String), (i64, String)>,
-    users: HashMap<(Uuid, String), Uuid>,
+    types: Scoped<Uuid, i64>,
+    /// Parameter id and declared data type, per (account, event type).
+    params: Scoped<(Uuid, i64), (i64, &'static str)>,
+    users: Scoped<Uuid, Uuid>,
 }
 
 impl IdCache {
     fn merge(&mut self, other: IdCache) {
-        self.types.extend(other.types);
-        self.params.extend(other.params);
-        self.users.extend(other.users);
+        self.types.merge(other.types);
+        self.params.merge(other.params);
+        self.users.merge(other.users);
     }
 }
 
@@ -239,12 +268,12 @@ impl BatchWriter<'_> {
     }
 
     fn type_id(&mut self, account: Uuid, e: &NewEvent) -> StoreResult<i64> {
-        let key = (account, e.event_type.as_str().to_string());
+        let name = e.event_type.as_str();
         if let Some(id) = self
             .known
             .types
-            .get(&key)
-            .or_else(|| self.fresh.types.get(&key))
+            .get(&account, name)
+            .or_else(|| self.fresh.types.get(&account, name))
         {
             return Ok(*id);
         }
@@ -252,7 +281,7 @@ impl BatchWriter<'_> {
             .tx
             .prepare_cached("SELECT id FROM event_types WHERE account_id = ?1 AND name = ?2")
             .map_err(db_error)?
-            .query_row(params![account, key.1], |r| r.get(0))
+            .query_row(params![account, name], |r| r.get(0))
             .optional()
             .map_err(db_error)?;
         let id = match found {
@@ -267,7 +296,7 @@ impl BatchWriter<'_> {
                     .map_err(db_error)?
                     .execute(params![
                         account,
-                        key.1,
+                        name,
                         info.resource_kind.as_ref().map(|k| k.as_str()),
                         info.action.as_str(),
                         info.level.as_str(),
@@ -278,7 +307,7 @@ impl BatchWriter<'_> {
                 self.tx.last_insert_rowid()
             }
         };
-        self.fresh.types.insert(key, id);
+        self.fresh.types.insert(account, name, id);
         Ok(id)
     }
 
@@ -289,15 +318,15 @@ impl BatchWriter<'_> {
         type_id: i64,
         name: &str,
         value: &ParamValue,
-    ) -> StoreResult<(i64, String)> {
-        let key = (account, type_id, name.to_string());
+    ) -> StoreResult<(i64, &'static str)> {
+        let scope = (account, type_id);
         if let Some(found) = self
             .known
             .params
-            .get(&key)
-            .or_else(|| self.fresh.params.get(&key))
+            .get(&scope, name)
+            .or_else(|| self.fresh.params.get(&scope, name))
         {
-            return Ok(found.clone());
+            return Ok(*found);
         }
         let found: Option<(i64, String)> = self
             .tx
@@ -307,17 +336,25 @@ impl BatchWriter<'_> {
             .optional()
             .map_err(db_error)?;
         let param = match found {
-            Some(p) => p,
+            Some((id, declared)) => {
+                let declared = ParamValue::DATA_TYPES
+                    .iter()
+                    .find(|t| **t == declared)
+                    .ok_or_else(|| {
+                        trail_store::StoreError::Corrupt(format!("parameter type {declared:?}"))
+                    })?;
+                (id, *declared)
+            }
             None => {
                 self.tx
                     .prepare_cached("INSERT INTO event_parameters (account_id, event_type_id, name, type) VALUES (?1, ?2, ?3, ?4)")
                     .map_err(db_error)?
                     .execute(params![account, type_id, name, value.data_type()])
                     .map_err(db_error)?;
-                (self.tx.last_insert_rowid(), value.data_type().to_string())
+                (self.tx.last_insert_rowid(), value.data_type())
             }
         };
-        self.fresh.params.insert(key, param.clone());
+        self.fresh.params.insert(scope, name, param);
         Ok(param)
     }
 
@@ -330,17 +367,17 @@ impl BatchWriter<'_> {
         if e.actor.kind != ActorKind::User {
             return Ok((None, e.session_id));
         }
-        let key = (account, e.actor.id.clone());
+        let login = e.actor.id.as_str();
         let user_id = match self
             .known
             .users
-            .get(&key)
-            .or_else(|| self.fresh.users.get(&key))
+            .get(&account, login)
+            .or_else(|| self.fresh.users.get(&account, login))
         {
             Some(id) => *id,
             None => {
                 let id = sessions::ensure_user(self.tx, account, &e.actor, Utc::now())?;
-                self.fresh.users.insert(key, id);
+                self.fresh.users.insert(account, login, id);
                 id
             }
         };
