@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{Duration, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Statement, Transaction};
 use trail_core::encoding::event_hash;
 use trail_core::input::truncate_micros;
 use trail_core::{ActorKind, Catalogue, NewEvent, ParamValue};
@@ -79,25 +79,43 @@ pub fn append(
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(db_error)?;
     let mut cache = cache.lock().expect("id cache poisoned");
-    let mut w = BatchWriter {
-        tx: &tx,
-        known: &cache,
-        fresh: IdCache::default(),
-        sessions: HashMap::new(),
+    let (outcomes, fresh) = {
+        let mut w = BatchWriter {
+            tx: &tx,
+            insert_event: tx.prepare(INSERT_EVENT).map_err(db_error)?,
+            insert_value: tx.prepare(INSERT_VALUE).map_err(db_error)?,
+            known: &cache,
+            fresh: IdCache::default(),
+            sessions: HashMap::new(),
+        };
+        let outcomes = batch
+            .iter_mut()
+            .map(|r| w.request(r))
+            .collect::<StoreResult<Vec<_>>>()?;
+        (outcomes, w.fresh)
     };
-    let outcomes = batch
-        .iter_mut()
-        .map(|r| w.request(r))
-        .collect::<StoreResult<Vec<_>>>()?;
-    let fresh = w.fresh;
     tx.commit().map_err(db_error)?;
     // Only ids of a committed transaction may be cached; a rolled-back one's are void.
     cache.merge(fresh);
     Ok(outcomes)
 }
 
+const INSERT_EVENT: &str = "INSERT INTO events (account_id, id, seq, event_type_id, event_time, received_at,
+    session_id, user_id, actor_kind, actor_id, actor_name, actor_email, source, resource_kind, resource_id,
+    resource_name, package, action, status, level, duration_ms, ip, user_agent, request_id, operation_id, description,
+    is_error, error_message, error_stack_trace, error_signature, changes_before, changes_after, changed_fields,
+    content_digest, hash)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23,
+    ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35)";
+
+const INSERT_VALUE: &str = "INSERT INTO event_parameter_values
+    (account_id, event_id, parameter_id, value, value_uuid, value_type) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
 struct BatchWriter<'a> {
     tx: &'a Transaction<'a>,
+    // Prepared once per batch: looking a statement up in the cache hashes its whole text.
+    insert_event: Statement<'a>,
+    insert_value: Statement<'a>,
     known: &'a IdCache,
     fresh: IdCache,
     /// The session each user's events of this batch joined, with its start (µs).
@@ -203,17 +221,7 @@ impl BatchWriter<'_> {
         let resource = e.resource.as_ref();
         let changes = e.changes.as_ref();
         let error = e.error.as_ref();
-        self.tx
-            .prepare_cached(
-                "INSERT INTO events (account_id, id, seq, event_type_id, event_time, received_at, session_id, user_id,
-                    actor_kind, actor_id, actor_name, actor_email, source, resource_kind, resource_id, resource_name,
-                    package, action, status, level, duration_ms, ip, user_agent, request_id, operation_id, description,
-                    is_error, error_message, error_stack_trace, error_signature, changes_before, changes_after,
-                    changed_fields, content_digest, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-                    ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35)",
-            )
-            .map_err(db_error)?
+        self.insert_event
             .execute(params![
                 account,
                 e.id,
@@ -255,13 +263,15 @@ impl BatchWriter<'_> {
         for (name, value) in &e.params {
             let (param_id, declared) = self.param_id(account, type_id, name, value)?;
             let value_type = Some(value.data_type()).filter(|t| *t != declared);
-            self.tx
-                .prepare_cached(
-                    "INSERT INTO event_parameter_values (account_id, event_id, parameter_id, value, value_uuid, value_type)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
-                .map_err(db_error)?
-                .execute(params![account, e.id, param_id, value.to_text(), value.entity_id(), value_type])
+            self.insert_value
+                .execute(params![
+                    account,
+                    e.id,
+                    param_id,
+                    value.to_text(),
+                    value.entity_id(),
+                    value_type
+                ])
                 .map_err(db_error)?;
         }
         Ok(())
