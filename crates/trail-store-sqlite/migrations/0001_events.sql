@@ -163,5 +163,6 @@ CREATE TABLE bench_raw_parameter_values (
     parameter_id  INTEGER NOT NULL,
     value         TEXT NOT NULL,
     value_uuid    BLOB,
+    value_type    TEXT,
     PRIMARY KEY (account_id, event_id, parameter_id)
 ) WITHOUT ROWID;

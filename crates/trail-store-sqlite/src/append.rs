@@ -82,8 +82,10 @@ pub fn append(
     let (outcomes, fresh) = {
         let mut w = BatchWriter {
             tx: &tx,
-            insert_event: tx.prepare(INSERT_EVENT).map_err(db_error)?,
-            insert_value: tx.prepare(INSERT_VALUE).map_err(db_error)?,
+            insert_event: tx.prepare(&insert_event_sql("events")).map_err(db_error)?,
+            insert_value: tx
+                .prepare(&insert_value_sql("event_parameter_values"))
+                .map_err(db_error)?,
             known: &cache,
             fresh: IdCache::default(),
             sessions: HashMap::new(),
@@ -100,16 +102,82 @@ pub fn append(
     Ok(outcomes)
 }
 
-const INSERT_EVENT: &str = "INSERT INTO events (account_id, id, seq, event_type_id, event_time, received_at,
-    session_id, user_id, actor_kind, actor_id, actor_name, actor_email, source, resource_kind, resource_id,
-    resource_name, package, action, status, level, duration_ms, ip, user_agent, request_id, operation_id, description,
-    is_error, error_message, error_stack_trace, error_signature, changes_before, changes_after, changed_fields,
-    content_digest, hash)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23,
-    ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35)";
+/// The INSERT of one event row into `table` (`events`, or the benchmark's copy).
+fn insert_event_sql(table: &str) -> String {
+    format!(
+        "INSERT INTO {table} (account_id, id, seq, event_type_id, event_time, received_at, session_id, user_id,
+        actor_kind, actor_id, actor_name, actor_email, source, resource_kind, resource_id, resource_name, package,
+        action, status, level, duration_ms, ip, user_agent, request_id, operation_id, description, is_error,
+        error_message, error_stack_trace, error_signature, changes_before, changes_after, changed_fields,
+        content_digest, hash)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22,
+        ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35)"
+    )
+}
 
-const INSERT_VALUE: &str = "INSERT INTO event_parameter_values
-    (account_id, event_id, parameter_id, value, value_uuid, value_type) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+fn insert_value_sql(table: &str) -> String {
+    format!(
+        "INSERT INTO {table} (account_id, event_id, parameter_id, value, value_uuid, value_type)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+    )
+}
+
+/// One `events` row: the event and what the write path resolved for it.
+struct EventRow<'e> {
+    account: Uuid,
+    seq: i64,
+    type_id: i64,
+    received_at: i64,
+    user_id: Option<Uuid>,
+    hash: [u8; 32],
+    event: &'e NewEvent,
+}
+
+fn insert_event_row(stmt: &mut Statement, row: &EventRow) -> StoreResult<()> {
+    let e = row.event;
+    let resource = e.resource.as_ref();
+    let changes = e.changes.as_ref();
+    let error = e.error.as_ref();
+    stmt.execute(params![
+        row.account,
+        e.id,
+        row.seq,
+        row.type_id,
+        micros(&e.occurred_at),
+        row.received_at,
+        e.session_id,
+        row.user_id,
+        e.actor.kind.as_str(),
+        e.actor.id,
+        e.actor.name,
+        e.actor.email,
+        e.source.as_str(),
+        resource.map(|r| r.kind.as_str()),
+        resource.and_then(|r| r.id.as_deref()),
+        resource.and_then(|r| r.name.as_deref()),
+        e.package,
+        e.action.as_str(),
+        e.status.as_str(),
+        e.level.as_str(),
+        e.duration_ms.map(|d| d as i64),
+        e.ip,
+        e.user_agent,
+        e.request_id,
+        e.operation_id,
+        e.message,
+        error.is_some(),
+        error.map(|x| x.message.as_str()),
+        error.and_then(|x| x.stack_trace.as_deref()),
+        error.map(|x| x.signature.as_str()),
+        changes.map(|c| c.before.to_string()),
+        changes.map(|c| c.after.to_string()),
+        changes.map(|c| serde_json::to_string(&c.changed).unwrap_or_default()),
+        &e.content_digest[..],
+        &row.hash[..],
+    ])
+    .map_err(db_error)?;
+    Ok(())
+}
 
 struct BatchWriter<'a> {
     tx: &'a Transaction<'a>,
@@ -218,48 +286,16 @@ impl BatchWriter<'_> {
         e.session_id = session_id;
         let e = &*e;
         let hash = event_hash(account, seq, &received_at, e);
-        let resource = e.resource.as_ref();
-        let changes = e.changes.as_ref();
-        let error = e.error.as_ref();
-        self.insert_event
-            .execute(params![
-                account,
-                e.id,
-                seq,
-                type_id,
-                micros(&e.occurred_at),
-                micros(&received_at),
-                session_id,
-                user_id,
-                e.actor.kind.as_str(),
-                e.actor.id,
-                e.actor.name,
-                e.actor.email,
-                e.source.as_str(),
-                resource.map(|r| r.kind.as_str()),
-                resource.and_then(|r| r.id.as_deref()),
-                resource.and_then(|r| r.name.as_deref()),
-                e.package,
-                e.action.as_str(),
-                e.status.as_str(),
-                e.level.as_str(),
-                e.duration_ms.map(|d| d as i64),
-                e.ip,
-                e.user_agent,
-                e.request_id,
-                e.operation_id,
-                e.message,
-                error.is_some(),
-                error.map(|x| x.message.as_str()),
-                error.and_then(|x| x.stack_trace.as_deref()),
-                error.map(|x| x.signature.as_str()),
-                changes.map(|c| c.before.to_string()),
-                changes.map(|c| c.after.to_string()),
-                changes.map(|c| serde_json::to_string(&c.changed).unwrap_or_default()),
-                &e.content_digest[..],
-                &hash[..],
-            ])
-            .map_err(db_error)?;
+        let row = EventRow {
+            account,
+            seq,
+            type_id,
+            received_at: micros(&received_at),
+            user_id,
+            hash,
+            event: e,
+        };
+        insert_event_row(&mut self.insert_event, &row)?;
         for (name, value) in &e.params {
             let (param_id, declared) = self.param_id(account, type_id, name, value)?;
             let value_type = Some(value.data_type()).filter(|t| *t != declared);
@@ -424,69 +460,44 @@ impl BatchWriter<'_> {
     }
 }
 
-/// Benchmark baseline: the same event rows in one prepared-statement transaction, with
-/// nothing else done (no dedup, sessions, sequence numbers or hashing).
+/// Benchmark baseline: the same rows through the same statements in one
+/// transaction, with nothing else done (no dedup, ids, sessions, sequence
+/// numbers or hashing).
 pub fn raw_bulk_load(conn: &mut Connection, events: &[NewEvent]) -> StoreResult<()> {
     let tx = conn.transaction().map_err(db_error)?;
     tx.execute_batch("DELETE FROM bench_raw_events; DELETE FROM bench_raw_parameter_values;")
         .map_err(db_error)?;
     {
-        let mut ev = tx
-            .prepare(
-                "INSERT INTO bench_raw_events (account_id, id, seq, event_type_id, event_time, received_at, session_id,
-                    actor_kind, actor_id, actor_name, source, resource_kind, resource_id, resource_name, package, action,
-                    status, level, duration_ms, ip, user_agent, description, is_error, error_message, error_stack_trace,
-                    content_digest, hash)
-                 VALUES (?1, ?2, ?3, 0, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-                    ?20, ?21, ?22, ?23, ?24, ?24)",
-            )
+        let mut insert_event = tx
+            .prepare(&insert_event_sql("bench_raw_events"))
             .map_err(db_error)?;
-        let mut pv = tx
-            .prepare("INSERT INTO bench_raw_parameter_values (account_id, event_id, parameter_id, value, value_uuid) VALUES (?1, ?2, ?3, ?4, ?5)")
+        let mut insert_value = tx
+            .prepare(&insert_value_sql("bench_raw_parameter_values"))
             .map_err(db_error)?;
-        let account = Uuid::nil();
         let mut names: HashMap<&str, i64> = HashMap::new();
-        for (seq, e) in events.iter().enumerate() {
-            let r = e.resource.as_ref();
-            let err = e.error.as_ref();
-            ev.execute(params![
-                account,
-                e.id,
-                seq as i64 + 1,
-                micros(&e.occurred_at),
-                e.session_id,
-                e.actor.kind.as_str(),
-                e.actor.id,
-                e.actor.name,
-                e.source.as_str(),
-                r.map(|r| r.kind.as_str()),
-                r.and_then(|r| r.id.as_deref()),
-                r.and_then(|r| r.name.as_deref()),
-                e.package,
-                e.action.as_str(),
-                e.status.as_str(),
-                e.level.as_str(),
-                e.duration_ms.map(|d| d as i64),
-                e.ip,
-                e.user_agent,
-                e.message,
-                err.is_some(),
-                err.map(|x| x.message.as_str()),
-                err.and_then(|x| x.stack_trace.as_deref()),
-                &e.content_digest[..],
-            ])
-            .map_err(db_error)?;
-            for (name, value) in &e.params {
+        for (i, event) in events.iter().enumerate() {
+            let row = EventRow {
+                account: Uuid::nil(),
+                seq: i as i64 + 1,
+                type_id: 0,
+                received_at: 0,
+                user_id: None,
+                hash: [0; 32],
+                event,
+            };
+            insert_event_row(&mut insert_event, &row)?;
+            for (name, value) in &event.params {
                 let next = names.len() as i64;
-                let pid = *names.entry(name.as_str()).or_insert(next);
-                pv.execute(params![
-                    account,
-                    e.id,
-                    pid,
+                let id = *names.entry(name.as_str()).or_insert(next);
+                let args = params![
+                    Uuid::nil(),
+                    event.id,
+                    id,
                     value.to_text(),
-                    value.entity_id()
-                ])
-                .map_err(db_error)?;
+                    value.entity_id(),
+                    None::<&str>
+                ];
+                insert_value.execute(args).map_err(db_error)?;
             }
         }
     }
