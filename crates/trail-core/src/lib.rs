@@ -12,6 +12,7 @@ pub mod error_signature;
 pub mod event;
 pub mod input;
 pub mod names;
+pub mod query;
 
 pub use catalogue::{Catalogue, TypeInfo};
 pub use event::{

@@ -1,0 +1,126 @@
+//! The search language of the search box, the API and the CLI:
+//! `user:alice action:updated resource:database date:7d status:success "sales db"`.
+//! docs/search.md has the grammar; this module turns a string into a typed
+//! [`Query`] or an error that points at the offending term.
+
+mod lexer;
+mod parse;
+mod time;
+
+use std::fmt;
+
+use uuid::Uuid;
+
+use crate::event::{ActorKind, Level, Source, Status};
+use crate::names::{Action, EventType, ResourceKind};
+
+pub use parse::FIELDS;
+pub use time::{DatePoint, DateSpec, TimeRange};
+
+/// A parsed search: every term must hold (AND); alternatives within a term are OR.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Query {
+    pub terms: Vec<Term>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Term {
+    /// `-field:value` keeps events that do not match.
+    pub negated: bool,
+    pub condition: Condition,
+}
+
+/// What one term asks for. Lists are alternatives (`action:created,deleted`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// A person by login, email or name (`alice`, `alice@company.com`), or the caller (`me`).
+    User(Vec<UserRef>),
+    /// The kind of actor: `user`, `api_key`, `service_account`, `system`.
+    Actor(Vec<ActorKind>),
+    /// Everyone in a group or its subgroups.
+    Group(Vec<String>),
+    Action(Vec<Action>),
+    /// A resource kind (`database`, `notebooks`) or words of a resource's name or id.
+    Resource(Vec<String>),
+    Kind(Vec<ResourceKind>),
+    Type(Vec<EventType>),
+    Status(Vec<Status>),
+    Level(Vec<Level>),
+    Source(Vec<Source>),
+    Session(Vec<Uuid>),
+    Package(Vec<String>),
+    /// Address prefixes: `192.168.1` matches 192.168.1.x; a full address matches itself.
+    Ip(Vec<String>),
+    Date(DateSpec),
+    Duration(Bounds),
+    /// `param.rows:10` — a parameter's value.
+    Param {
+        name: String,
+        values: Vec<String>,
+    },
+    Id(Vec<Uuid>),
+    Request(Vec<String>),
+    Operation(Vec<String>),
+    /// Free text: a word or a quoted phrase, matched against users, actions,
+    /// resources, types, packages, messages, errors, addresses and parameter values.
+    Text(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserRef {
+    Me,
+    Named(String),
+}
+
+/// Inclusive bounds on a number (milliseconds for durations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Bounds {
+    pub min: Option<u64>,
+    pub max: Option<u64>,
+}
+
+/// A query that cannot be parsed, with the column (1-based, in characters) of the
+/// term at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryError {
+    pub column: usize,
+    pub token: String,
+    pub message: String,
+}
+
+impl QueryError {
+    pub(crate) fn at(column: usize, token: &str, message: String) -> QueryError {
+        QueryError {
+            column,
+            token: token.to_string(),
+            message,
+        }
+    }
+}
+
+impl fmt::Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (at column {})", self.message, self.column)
+    }
+}
+
+impl std::error::Error for QueryError {}
+
+impl Query {
+    /// Parses a search string. The empty string is the query that matches everything.
+    pub fn parse(input: &str) -> Result<Query, QueryError> {
+        const MAX_LEN: usize = 2000;
+        if input.len() > MAX_LEN {
+            return Err(QueryError::at(
+                1,
+                "",
+                format!("a query may be at most {MAX_LEN} characters"),
+            ));
+        }
+        let terms = lexer::terms(input)?
+            .into_iter()
+            .map(parse::term)
+            .collect::<Result<_, _>>()?;
+        Ok(Query { terms })
+    }
+}
