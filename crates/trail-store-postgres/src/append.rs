@@ -6,6 +6,10 @@
 //! reserve the sequence numbers, resolve type, parameter, user and session ids, then
 //! COPY the rows. Statements work on whole arrays so that the number of round trips
 //! does not grow with the batch.
+//!
+//! The first attempt skips the lookup of stored ids (see `append`): it decides in
+//! memory, then locks and reserves in one round trip, and relies on the primary keys
+//! to reject an id that was stored after all.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -55,8 +59,46 @@ impl Ids {
     }
 }
 
+/// The constraints a COPY violates when one of its event ids is already stored (the
+/// parameter values are written first).
+const STORED_ID: [&str; 2] = ["events_pkey", "event_parameter_values_pkey"];
+
 /// Appends the batch; see the module documentation.
+///
+/// Retries and ids sent twice are rare, so the first attempt does not look for
+/// stored ids: it plans the batch as if none were stored and lets the events primary
+/// key catch a stored one. Then that transaction rolls back whole (no sequence number,
+/// session or id is kept) and the batch is redone with the lookup.
 pub(crate) async fn append(
+    client: &mut deadpool_postgres::Client,
+    cache: &Mutex<Ids>,
+    batch: &[AppendRequest],
+) -> StoreResult<Vec<AppendOutcome>> {
+    let tx = client.transaction().await.map_err(db)?;
+    match append_new(tx, cache, batch).await {
+        Err(StoreError::AlreadyExists(constraint)) if STORED_ID.contains(&constraint.as_str()) => {}
+        result => return result,
+    }
+    let tx = client.transaction().await.map_err(db)?;
+    append_checked(tx, cache, batch).await
+}
+
+/// Appends the batch assuming none of its ids is stored yet.
+async fn append_new(
+    tx: Transaction<'_>,
+    cache: &Mutex<Ids>,
+    batch: &[AppendRequest],
+) -> StoreResult<Vec<AppendOutcome>> {
+    let accounts: HashMap<Uuid, i64> = batch.iter().map(|r| (r.account, 0)).collect();
+    // Numbered from 0 per account until the real numbers are reserved.
+    let mut plan = plan(batch, HashMap::new(), accounts)?;
+    let first = reserve(&tx, &plan.next_seq).await?;
+    plan.shift(batch, &first);
+    write(tx, cache, plan).await
+}
+
+/// Appends the batch after looking up which of its ids are stored.
+async fn append_checked(
     tx: Transaction<'_>,
     cache: &Mutex<Ids>,
     batch: &[AppendRequest],
@@ -64,9 +106,20 @@ pub(crate) async fn append(
     let next_seq = lock_accounts(&tx, batch).await?;
     let stored = stored_events(&tx, batch).await?;
     let plan = plan(batch, stored, next_seq.clone())?;
-    let mut learnt = Ids::default();
     if !plan.pending.is_empty() {
         save_next_seq(&tx, &plan.next_seq, &next_seq).await?;
+    }
+    write(tx, cache, plan).await
+}
+
+/// Writes the plan's pending events and commits.
+async fn write(
+    tx: Transaction<'_>,
+    cache: &Mutex<Ids>,
+    plan: Plan<'_>,
+) -> StoreResult<Vec<AppendOutcome>> {
+    let mut learnt = Ids::default();
+    if !plan.pending.is_empty() {
         let mut resolver = Resolver {
             tx: &tx,
             cache,
@@ -99,6 +152,9 @@ async fn query(
     tx.query(&statement, params).await.map_err(db)
 }
 
+const LOCK_ACCOUNTS: &str =
+    "SELECT id, next_seq FROM accounts WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE";
+
 /// Locks the batch's accounts, in id order so that concurrent batches cannot
 /// deadlock, and returns their next sequence numbers. `FOR NO KEY UPDATE` still lets
 /// other transactions insert rows that refer to the account.
@@ -109,8 +165,7 @@ async fn lock_accounts(
     let mut accounts: Vec<Uuid> = batch.iter().map(|r| r.account).collect();
     accounts.sort();
     accounts.dedup();
-    let sql = "SELECT id, next_seq FROM accounts WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE";
-    let rows = query(tx, sql, &[&accounts]).await?;
+    let rows = query(tx, LOCK_ACCOUNTS, &[&accounts]).await?;
     let next: HashMap<Uuid, i64> = rows
         .iter()
         .map(|r| Ok((get(r, "id")?, get(r, "next_seq")?)))
@@ -118,6 +173,39 @@ async fn lock_accounts(
     match accounts.iter().find(|a| !next.contains_key(a)) {
         Some(missing) => Err(StoreError::NotFound(format!("account {missing}"))),
         None => Ok(next),
+    }
+}
+
+/// Locks the accounts and takes `counts[account]` sequence numbers from each; returns
+/// the first number of each account. Both statements go in one round trip and run in
+/// order: the `lock_accounts` select takes the locks in id order (so that concurrent
+/// batches cannot deadlock), then the update, which finds them held, bumps `next_seq`.
+async fn reserve(
+    tx: &Transaction<'_>,
+    counts: &HashMap<Uuid, i64>,
+) -> StoreResult<HashMap<Uuid, i64>> {
+    let mut pairs: Vec<(Uuid, i64)> = counts.iter().map(|(a, n)| (*a, *n)).collect();
+    pairs.sort();
+    let (accounts, counts): (Vec<Uuid>, Vec<i64>) = pairs.into_iter().unzip();
+    let lock = tx.prepare_cached(LOCK_ACCOUNTS).await.map_err(db)?;
+    let update = "UPDATE accounts AS a SET next_seq = a.next_seq + v.n \
+        FROM unnest($1::uuid[], $2::int8[]) AS v(id, n) WHERE a.id = v.id \
+        RETURNING a.id, a.next_seq - v.n AS first";
+    let update = tx.prepare_cached(update).await.map_err(db)?;
+    let (lock_params, update_params): (&[&(dyn ToSql + Sync)], &[&(dyn ToSql + Sync)]) =
+        (&[&accounts], &[&accounts, &counts]);
+    let (_, rows) = futures::try_join!(
+        tx.query(&lock, lock_params),
+        tx.query(&update, update_params)
+    )
+    .map_err(db)?;
+    let first: HashMap<Uuid, i64> = rows
+        .iter()
+        .map(|r| Ok((get(r, "id")?, get(r, "first")?)))
+        .collect::<StoreResult<_>>()?;
+    match accounts.iter().find(|a| !first.contains_key(a)) {
+        Some(missing) => Err(StoreError::NotFound(format!("account {missing}"))),
+        None => Ok(first),
     }
 }
 
@@ -193,6 +281,22 @@ struct Plan<'a> {
     outcomes: Vec<AppendOutcome>,
     pending: Vec<Pending<'a>>,
     next_seq: HashMap<Uuid, i64>,
+}
+
+impl Plan<'_> {
+    /// Moves the sequence numbers of a plan numbered from 0 (one without stored ids)
+    /// to start at each account's `first`.
+    fn shift(&mut self, batch: &[AppendRequest], first: &HashMap<Uuid, i64>) {
+        for p in &mut self.pending {
+            p.seq += first[&p.account];
+        }
+        for (request, outcome) in batch.iter().zip(&mut self.outcomes) {
+            if let AppendOutcome::Stored(answers) = outcome {
+                let base = first[&request.account];
+                answers.iter_mut().for_each(|a| a.seq += base);
+            }
+        }
+    }
 }
 
 /// Answers each request in order: ids stored before (in the database or earlier in

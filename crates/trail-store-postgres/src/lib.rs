@@ -187,9 +187,7 @@ impl Store for PostgresStore {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(db)?;
-        append::append(tx, &self.ids, batch).await
+        append::append(&mut self.client().await?, &self.ids, batch).await
     }
 
     async fn get_event(&self, account: Uuid, id: Uuid) -> StoreResult<Option<Event>> {
