@@ -64,6 +64,8 @@ pub enum Condition {
     /// Free text: a word or a quoted phrase, matched against users, actions,
     /// resources, types, packages, messages, errors, addresses and parameter values.
     Text(String),
+    /// A `Date` placed in the caller's time zone; made by [`Query::resolve`], never by parsing.
+    Between(TimeRange),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,7 +108,43 @@ impl fmt::Display for QueryError {
 
 impl std::error::Error for QueryError {}
 
+/// What a query means for one caller: dates are instants, `me` is their login.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Filter {
+    pub terms: Vec<Term>,
+}
+
+/// Who is asking, for `user:me` and `date:today`.
+pub struct Viewer<'a, Tz: chrono::TimeZone> {
+    pub now: chrono::DateTime<chrono::Utc>,
+    pub tz: &'a Tz,
+    /// The caller's login; `None` for API keys, which have no `me`.
+    pub login: Option<&'a str>,
+}
+
 impl Query {
+    /// Places dates in the viewer's time zone and replaces `me` with their login.
+    pub fn resolve<Tz: chrono::TimeZone>(self, viewer: &Viewer<'_, Tz>) -> Result<Filter, String> {
+        let terms = self
+            .terms
+            .into_iter()
+            .map(|t| {
+                let condition = match t.condition {
+                    Condition::Date(spec) => {
+                        Condition::Between(spec.resolve(viewer.now, viewer.tz)?)
+                    }
+                    Condition::User(users) => Condition::User(resolve_me(users, viewer.login)?),
+                    other => other,
+                };
+                Ok(Term {
+                    negated: t.negated,
+                    condition,
+                })
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Filter { terms })
+    }
+
     /// Parses a search string. The empty string is the query that matches everything.
     pub fn parse(input: &str) -> Result<Query, QueryError> {
         const MAX_LEN: usize = 2000;
@@ -122,5 +160,66 @@ impl Query {
             .map(parse::term)
             .collect::<Result<_, _>>()?;
         Ok(Query { terms })
+    }
+}
+
+fn resolve_me(users: Vec<UserRef>, login: Option<&str>) -> Result<Vec<UserRef>, String> {
+    users
+        .into_iter()
+        .map(|u| match (u, login) {
+            (UserRef::Me, Some(login)) => Ok(UserRef::Named(login.to_string())),
+            (UserRef::Me, None) => {
+                Err("'user:me' needs a signed-in person; this API key is nobody".to_string())
+            }
+            (named, _) => Ok(named),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn resolving_places_dates_and_me() {
+        let now = Utc.with_ymd_and_hms(2024, 6, 12, 10, 0, 0).unwrap();
+        let viewer = Viewer {
+            now,
+            tz: &Utc,
+            login: Some("alice@company.com"),
+        };
+        let f = Query::parse("user:me,bob date:today")
+            .unwrap()
+            .resolve(&viewer)
+            .unwrap();
+        assert_eq!(
+            f.terms[0].condition,
+            Condition::User(vec![
+                UserRef::Named("alice@company.com".into()),
+                UserRef::Named("bob".into())
+            ])
+        );
+        let Condition::Between(range) = f.terms[1].condition else {
+            panic!()
+        };
+        assert_eq!(
+            range.from,
+            Some(Utc.with_ymd_and_hms(2024, 6, 12, 0, 0, 0).unwrap())
+        );
+        let keyless = Viewer {
+            now,
+            tz: &Utc,
+            login: None,
+        };
+        assert!(Query::parse("user:me")
+            .unwrap()
+            .resolve(&keyless)
+            .unwrap_err()
+            .contains("needs a signed-in person"));
+        assert!(Query::parse("date:2024-06-30..2024-06-01")
+            .unwrap()
+            .resolve(&viewer)
+            .is_err());
     }
 }
