@@ -4,8 +4,10 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use deadpool_postgres::Client;
+use tokio_postgres::types::ToSql;
 use trail_core::input::truncate_micros;
 use trail_core::{Event, NewEvent};
+use trail_store::search::{search_sql, Cursor, SearchPage, SearchRequest, SqlArg};
 use trail_store::{EventTypeRecord, ParameterRecord, StoreResult};
 use uuid::Uuid;
 
@@ -47,6 +49,51 @@ pub(crate) async fn recent(
         .map(event_from_row)
         .collect::<StoreResult<Vec<_>>>()?;
     with_params(client, account, events).await
+}
+
+struct Dialect;
+
+impl trail_store::search::Dialect for Dialect {
+    fn placeholder(&self, n: usize) -> String {
+        format!("${n}")
+    }
+
+    fn ilike(&self) -> &'static str {
+        "ILIKE"
+    }
+}
+
+pub(crate) async fn search(
+    client: &Client,
+    account: Uuid,
+    req: &SearchRequest,
+) -> StoreResult<SearchPage> {
+    let sql = search_sql(&Dialect, account, req);
+    let args: Vec<Box<dyn ToSql + Sync + Send>> = sql.args.into_iter().map(pg_value).collect();
+    let refs: Vec<&(dyn ToSql + Sync)> = args
+        .iter()
+        .map(|a| a.as_ref() as &(dyn ToSql + Sync))
+        .collect();
+    let text = format!("{SELECT_EVENTS} {}", sql.text);
+    let rows = client.query(&text, &refs).await.map_err(db)?;
+    let events = rows
+        .iter()
+        .map(event_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    let events = with_params(client, account, events).await?;
+    let next = (events.len() == req.limit as usize)
+        .then(|| events.last().map(Cursor::of))
+        .flatten();
+    Ok(SearchPage { events, next })
+}
+
+fn pg_value(a: SqlArg) -> Box<dyn ToSql + Sync + Send> {
+    match a {
+        SqlArg::Text(s) => Box::new(s),
+        SqlArg::Int(i) => Box::new(i),
+        SqlArg::Uuid(u) => Box::new(u),
+        SqlArg::Time(t) => Box::new(t),
+    }
 }
 
 pub(crate) async fn count(client: &Client, account: Uuid) -> StoreResult<u64> {

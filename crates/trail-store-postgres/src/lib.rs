@@ -25,6 +25,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 use trail_core::{Event, NewEvent};
+use trail_store::search::{SearchPage, SearchRequest};
 use trail_store::{
     Account, ApiKey, AppendOutcome, AppendRequest, EventTypeRecord, Group, NewApiKey, NewSession,
     NewUser, Session, Store, StoreError, StoreResult, User,
@@ -201,6 +202,10 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> StoreResult<Vec<Event>> {
         events::recent(&self.client().await?, account, before_seq, limit).await
+    }
+
+    async fn search(&self, account: Uuid, request: &SearchRequest) -> StoreResult<SearchPage> {
+        events::search(&self.client().await?, account, request).await
     }
 
     async fn event_types(&self, account: Uuid) -> StoreResult<Vec<EventTypeRecord>> {

@@ -6,6 +6,7 @@ use rusqlite::{params, Connection, Row};
 use trail_core::{
     Actor, Changes, ErrorInfo, Event, EventType, NewEvent, ParamValue, Resource, ResourceKind,
 };
+use trail_store::search::{search_sql, Cursor, SearchPage, SearchRequest, SqlArg};
 use trail_store::{EventTypeRecord, ParameterRecord, StoreError, StoreResult};
 use uuid::Uuid;
 
@@ -189,6 +190,39 @@ pub fn recent(
         "WHERE e.account_id = ?1 AND e.seq < ?2 ORDER BY e.seq DESC LIMIT ?3",
         params![account, before_seq.unwrap_or(i64::MAX), limit],
     )
+}
+
+struct Dialect;
+
+impl trail_store::search::Dialect for Dialect {
+    fn placeholder(&self, n: usize) -> String {
+        format!("?{n}")
+    }
+
+    fn ilike(&self) -> &'static str {
+        // SQLite's LIKE ignores ASCII case.
+        "LIKE"
+    }
+}
+
+pub fn search(conn: &Connection, account: Uuid, req: &SearchRequest) -> StoreResult<SearchPage> {
+    let sql = search_sql(&Dialect, account, req);
+    let args: Vec<rusqlite::types::Value> = sql.args.into_iter().map(sqlite_value).collect();
+    let events = query(conn, &sql.text, rusqlite::params_from_iter(args))?;
+    let next = (events.len() == req.limit as usize)
+        .then(|| events.last().map(Cursor::of))
+        .flatten();
+    Ok(SearchPage { events, next })
+}
+
+fn sqlite_value(a: SqlArg) -> rusqlite::types::Value {
+    use rusqlite::types::Value;
+    match a {
+        SqlArg::Text(s) => Value::Text(s),
+        SqlArg::Int(i) => Value::Integer(i),
+        SqlArg::Uuid(u) => Value::Blob(u.as_bytes().to_vec()),
+        SqlArg::Time(t) => Value::Integer(t.timestamp_micros()),
+    }
 }
 
 pub fn types(conn: &Connection, account: Uuid) -> StoreResult<Vec<EventTypeRecord>> {

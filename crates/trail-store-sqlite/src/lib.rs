@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
 use trail_core::{Event, NewEvent};
+use trail_store::search::{SearchPage, SearchRequest};
 use trail_store::{
     Account, ApiKey, AppendOutcome, AppendRequest, EventTypeRecord, Group, NewApiKey, NewSession,
     NewUser, Session, Store, StoreError, StoreResult, User,
@@ -274,6 +275,12 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<Event>> {
         self.read(move |c| events::recent(c, account, before_seq, limit))
+            .await
+    }
+
+    async fn search(&self, account: Uuid, request: &SearchRequest) -> StoreResult<SearchPage> {
+        let request = request.clone();
+        self.read(move |c| events::search(c, account, &request))
             .await
     }
 

@@ -22,7 +22,8 @@ macro_rules! conformance_tests {
             duplicate_ids_within_one_request, types_and_parameters_register_on_first_use,
             sessions_start_list_end, user_events_join_a_session, accounts_are_isolated,
             recent_events_page_newest_first, groups_nest, raw_bulk_load_writes_rows,
-            sessions_join_within_the_window);
+            sessions_join_within_the_window, search_answers_the_seeds_questions,
+            search_pages_with_cursors);
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
         $(
@@ -621,5 +622,159 @@ pub async fn sessions_join_within_the_window(store: Arc<dyn Store>) {
     assert_eq!(
         started, first.occurred_at,
         "an implicit session starts with its first event"
+    );
+}
+
+/// Seven events a reviewer can follow: who did what, when.
+async fn search_fixture(store: &Arc<dyn Store>) -> (Uuid, Vec<NewEvent>) {
+    let account = store.create_account("acme").await.unwrap().id;
+    let ago = |h: i64| (Utc::now() - Duration::hours(h)).to_rfc3339();
+    let person = |login: &str, name: &str| json!({"kind": "user", "id": login, "name": name, "email": login});
+    let (alice, bob, carol) = (
+        person("alice@company.com", "Alice"),
+        person("bob@company.com", "Bob"),
+        person("carol@company.com", "Carol"),
+    );
+    let items = vec![
+        json!({"type": "notebook-created", "actor": alice, "occurred_at": ago(1), "resource": {"id": "nb1", "name": "Sales Analysis Q2"},
+               "ip": "192.168.1.100", "duration_ms": 245, "package": "Charts"}),
+        json!({"type": "connection-edited", "actor": bob, "occurred_at": ago(2), "resource": {"kind": "database", "id": "db1", "name": "sales database"},
+               "ip": "192.168.1.101", "duration_ms": 1200, "params": {"rows": 10},
+               "changes": {"before": {"title": "Report"}, "after": {"title": "Q2 Sales Report"}}}),
+        json!({"type": "connection-edited", "actor": alice, "occurred_at": ago(72), "resource": {"kind": "database", "id": "db2", "name": "orders db"}}),
+        json!({"type": "connection-edited", "actor": alice, "occurred_at": ago(48), "resource": {"kind": "database", "id": "db2", "name": "orders db"},
+               "duration_ms": 30000, "error": {"message": "database connection timeout"}}),
+        json!({"type": "log", "occurred_at": ago(240), "message": "nightly sync finished", "ip": "10.0.0.7"}),
+        json!({"type": "query-start", "actor": carol, "occurred_at": ago(960), "resource": {"id": "q1", "name": "Top 10 Customers"},
+               "duration_ms": 1200, "params": {"rows": 10, "region": "EU"}, "request_id": "req-1"}),
+        json!({"type": "entity-shared", "actor": bob, "occurred_at": ago(5), "resource": {"id": "d1", "name": "Public Dashboard"},
+               "request_id": "req-1.2"}),
+    ];
+    let events: Vec<NewEvent> = items.into_iter().map(event).collect();
+    append_one(store, account, events.clone()).await;
+    let team = store
+        .create_group(account, "data-team", None)
+        .await
+        .unwrap();
+    let bi = store
+        .create_group(account, "bi", Some(team.id))
+        .await
+        .unwrap();
+    for (group, login) in [(bi.id, "bob@company.com"), (team.id, "carol@company.com")] {
+        let user = store.find_user(account, login).await.unwrap().unwrap();
+        store
+            .add_group_member(account, group, user.id)
+            .await
+            .unwrap();
+    }
+    (account, events)
+}
+
+async fn search_ids(store: &Arc<dyn Store>, account: Uuid, q: &str) -> Vec<Uuid> {
+    let filter = trail_core::query::Query::parse(q)
+        .unwrap()
+        .resolve(&trail_core::query::Viewer {
+            now: Utc::now(),
+            tz: &Utc,
+            login: Some("carol@company.com"),
+        })
+        .unwrap();
+    let req = crate::search::SearchRequest {
+        filter,
+        after: None,
+        limit: 100,
+    };
+    store
+        .search(account, &req)
+        .await
+        .unwrap()
+        .events
+        .iter()
+        .map(|e| e.body.id)
+        .collect()
+}
+
+pub async fn search_answers_the_seeds_questions(store: Arc<dyn Store>) {
+    let (account, e) = search_fixture(&store).await;
+    let ids = |idx: &[usize]| idx.iter().map(|i| e[*i].id).collect::<Vec<_>>();
+    let cases: &[(&str, &[usize])] = &[
+        ("", &[0, 1, 6, 3, 2, 4, 5]),
+        (
+            "user:alice@company.com action:updated resource:database date:7d status:success",
+            &[2],
+        ),
+        ("user:alice", &[0, 3, 2]),
+        ("user:Alice", &[0, 3, 2]),
+        ("user:me", &[5]),
+        ("-user:alice", &[1, 6, 4, 5]),
+        ("action:created,shared", &[0, 6]),
+        ("action:promoted", &[]),
+        ("resource:databases", &[1, 3, 2]),
+        ("resource:sales", &[0, 1]),
+        ("\"sales database\"", &[1]),
+        ("kind:notebook", &[0]),
+        ("type:query-start", &[5]),
+        ("ip:192.168.1", &[0, 1]),
+        ("ip:192.168.1.100", &[0]),
+        ("ip:10.0", &[4]),
+        ("192.168.1.10", &[0, 1]),
+        ("duration:>1s", &[1, 3, 5]),
+        ("duration:<=245", &[0]),
+        ("param.rows:10", &[1, 5]),
+        ("param.region:EU,US", &[5]),
+        ("group:data-team", &[1, 6, 5]),
+        ("group:bi", &[1, 6]),
+        ("actor:api_key", &[4]),
+        ("status:failed", &[3]),
+        ("timeout", &[3]),
+        ("nightly", &[4]),
+        ("request:req-1", &[6, 5]),
+        ("date:7d", &[0, 1, 6, 3, 2]),
+        ("-package:Charts date:1d", &[1, 6]),
+        ("%", &[]),
+    ];
+    for (q, expected) in cases {
+        assert_eq!(
+            search_ids(&store, account, q).await,
+            ids(expected),
+            "query {q:?}"
+        );
+    }
+}
+
+pub async fn search_pages_with_cursors(store: Arc<dyn Store>) {
+    let (account, e) = search_fixture(&store).await;
+    let everything = trail_core::query::Filter::default();
+    let mut pages = Vec::new();
+    let mut after = None;
+    loop {
+        let req = crate::search::SearchRequest {
+            filter: everything.clone(),
+            after,
+            limit: 2,
+        };
+        let page = store.search(account, &req).await.unwrap();
+        pages.push(page.events.iter().map(|x| x.body.id).collect::<Vec<_>>());
+        if pages.len() == 1 {
+            // A new event arriving while someone scrolls does not shift later pages.
+            append_one(&store, account, vec![event(json!({"type": "log"}))]).await;
+        }
+        match page.next {
+            Some(c) => after = Some(crate::search::Cursor::decode(&c.encode()).unwrap()),
+            None => break,
+        }
+    }
+    let order = [0, 1, 6, 3, 2, 4, 5].map(|i| e[i].id);
+    assert_eq!(pages.concat(), order);
+    assert_eq!(pages.len(), 4);
+    let other = store.create_account("other").await.unwrap().id;
+    let req = crate::search::SearchRequest {
+        filter: everything,
+        after,
+        limit: 10,
+    };
+    assert!(
+        store.search(other, &req).await.unwrap().events.is_empty(),
+        "a cursor never reaches another account"
     );
 }

@@ -6,6 +6,7 @@ pub mod conformance;
 mod error;
 pub mod ingest;
 mod records;
+pub mod search;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -82,6 +83,12 @@ pub trait Store: Send + Sync + 'static {
         before_seq: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<Event>>;
+    /// Events matching a search, newest first (by when they happened, then `seq`).
+    async fn search(
+        &self,
+        account: Uuid,
+        request: &search::SearchRequest,
+    ) -> StoreResult<search::SearchPage>;
     async fn event_types(&self, account: Uuid) -> StoreResult<Vec<EventTypeRecord>>;
     async fn event_count(&self, account: Uuid) -> StoreResult<u64>;
 

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::event::{ActorKind, Level, Source, Status};
 use crate::names::{Action, EventType, ResourceKind};
 
-pub use parse::FIELDS;
+pub use parse::{singular, FIELDS};
 pub use time::{DatePoint, DateSpec, TimeRange};
 
 /// A parsed search: every term must hold (AND); alternatives within a term are OR.
