@@ -6,7 +6,10 @@ use trail_store::StoreResult;
 use crate::error::db;
 
 /// Every migration, by version. Append only: an applied migration is never edited.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../migrations/0001_events.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../migrations/0001_events.sql")),
+    (2, include_str!("../migrations/0002_search.sql")),
+];
 
 /// The advisory lock that serialises migrations ("trail" in ASCII), so servers
 /// starting together do not apply the same migration twice.

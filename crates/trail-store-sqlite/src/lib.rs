@@ -22,7 +22,10 @@ use trail_store::{
 };
 use uuid::Uuid;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_events.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_events.sql")),
+    (2, include_str!("../migrations/0002_search.sql")),
+];
 
 /// The embedded backend.
 pub struct SqliteStore {
