@@ -113,13 +113,20 @@ impl Client {
         self.get(&format!("/api/v1/events/{id}")).await
     }
 
-    /// The newest events, a page at a time.
-    pub async fn recent_events(&self, limit: u32, before_seq: Option<i64>) -> Result<EventPage> {
-        let mut path = format!("/api/v1/events?limit={limit}");
-        if let Some(seq) = before_seq {
-            path.push_str(&format!("&before_seq={seq}"));
-        }
-        self.get(&path).await
+    /// Events matching `query` (docs/search.md), newest first, a page at a time;
+    /// pass the previous page's `next_cursor` to continue.
+    pub async fn search(
+        &self,
+        query: &str,
+        limit: u32,
+        cursor: Option<&str>,
+        tz: Option<&str>,
+    ) -> Result<EventPage> {
+        let mut params = vec![("q", query.to_string()), ("limit", limit.to_string())];
+        params.extend(cursor.map(|c| ("cursor", c.to_string())));
+        params.extend(tz.map(|t| ("tz", t.to_string())));
+        self.send(self.request(Method::GET, "/api/v1/events").query(&params))
+            .await
     }
 
     pub async fn event_types(&self) -> Result<serde_json::Value> {

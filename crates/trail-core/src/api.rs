@@ -165,6 +165,6 @@ pub struct SessionView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventPage {
     pub events: Vec<EventView>,
-    /// Pass as `before_seq` to get the next (older) page; absent on the last page.
-    pub next_before_seq: Option<i64>,
+    /// Pass as `cursor` to get the next (older) page; `null` on the last page.
+    pub next_cursor: Option<String>,
 }

@@ -35,6 +35,11 @@ impl Caller {
         }
     }
 
+    /// The signed-in person's login, for `user:me`; API keys are nobody.
+    pub fn login(&self) -> Option<&str> {
+        None
+    }
+
     pub fn require_write(&self) -> Result<(), ApiError> {
         self.require(
             self.key.scope.may_write_events(),

@@ -53,6 +53,7 @@ on_both_stores!(
     accounts_cannot_see_each_other,
     sessions_join_events,
     concurrent_requests_commit_gap_free,
+    search_over_http,
     injection_attempts_are_just_data,
     shutdown_commits_what_was_acknowledged,
 );
@@ -83,7 +84,7 @@ async fn sends_and_reads_back_events(s: TestServer) {
     );
     assert!(got.session_id.is_some());
     assert_eq!(got.hash.len(), 64);
-    let page = c.recent_events(10, None).await.unwrap();
+    let page = c.search("", 10, None, None).await.unwrap();
     assert_eq!(page.events[0].id, id);
     let (status, err) = api_error(c.get_event(Uuid::now_v7()).await.unwrap_err());
     assert_eq!(
@@ -311,7 +312,7 @@ async fn accounts_cannot_see_each_other(s: TestServer) {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!err.message.contains("alice"));
     assert!(other
-        .recent_events(50, None)
+        .search("", 50, None, None)
         .await
         .unwrap()
         .events
@@ -394,6 +395,58 @@ fn implicit_again() -> EventInput {
     event(
         json!({"type": "log", "message": "after end", "actor": {"kind": "user", "id": "bob@company.com"}}),
     )
+}
+
+async fn search_over_http(s: TestServer) {
+    let c = s.client();
+    let batch: Vec<EventInput> = (0..5)
+        .map(|i| event(json!({"type": "connection-edited", "actor": {"kind": "user", "id": "alice@company.com"},
+            "resource": {"kind": "database", "name": format!("db{i}")}, "status": if i == 0 { "failed" } else { "success" }})))
+        .collect();
+    c.send_events(&batch).await.unwrap();
+    let page = c
+        .search(
+            "user:alice action:updated resource:database status:success",
+            3,
+            None,
+            Some("Europe/Berlin"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.events.len(), 3);
+    let rest = c
+        .search(
+            "user:alice action:updated resource:database status:success",
+            3,
+            page.next_cursor.as_deref(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!((rest.events.len(), rest.next_cursor), (1, None));
+    let cases = [
+        (
+            "q=usr:alice",
+            "unknown field 'usr'; did you mean 'user'? (at column 1)",
+        ),
+        ("q=user:me", "needs a signed-in person"),
+        ("q=date:2024-06-30..2024-06-01", "ends before it starts"),
+        ("tz=Mars/Olympus", "unknown time zone"),
+        ("limit=5000", "between 1 and 500"),
+        ("cursor=forged", "not one this server gave out"),
+        ("colour=red", "unknown field `colour`"),
+    ];
+    for (query, needle) in cases {
+        let resp = reqwest::Client::new()
+            .get(format!("{}/api/v1/events?{query}", s.url))
+            .bearer_auth(&s.admin_key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{query}");
+        let text = resp.text().await.unwrap();
+        assert!(text.contains(needle), "{query}: {text}");
+    }
 }
 
 async fn concurrent_requests_commit_gap_free(s: TestServer) {

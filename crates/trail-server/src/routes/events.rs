@@ -9,11 +9,14 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use chrono::Utc;
+use chrono_tz::Tz;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use trail_core::api::{ErrorBody, EventPage, EventView, IngestResponse, IngestedEvent};
 use trail_core::input::truncate_micros;
+use trail_core::query::{Filter, Query as TrailQuery, Viewer};
 use trail_core::{EventInput, FieldError, InputContext, NewEvent, Source};
+use trail_store::search::{Cursor, SearchRequest};
 use trail_store::{AppendOutcome, AppendRequest, EventTypeRecord};
 
 use super::parse_id;
@@ -243,43 +246,75 @@ pub async fn get_event(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct RecentQuery {
+pub struct SearchParams {
+    /// A search in the query language (docs/search.md); empty or absent for everything.
+    q: Option<String>,
     /// Events per page, 1 to 500 (default 50).
     limit: Option<u32>,
-    /// Only events older than this sequence number (the previous page's `next_before_seq`).
-    before_seq: Option<i64>,
+    /// The previous page's `next_cursor`.
+    cursor: Option<String>,
+    /// IANA time zone for dates such as `today` (default UTC), e.g. `Europe/Berlin`.
+    tz: Option<String>,
 }
 
-/// The newest events of the account, a page at a time.
-#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(RecentQuery),
-    responses((status = 200, body = EventPage), (status = 400, body = ErrorBody)),
+/// Search events, newest first (by when they happened), a page at a time.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(SearchParams),
+    responses((status = 200, body = EventPage), (status = 400, description = "A bad query, cursor, limit or time zone", body = ErrorBody)),
     security(("api_key" = [])))]
-pub async fn recent_events(
+pub async fn search_events(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    query: Result<Query<RecentQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<EventPage>, ApiError> {
     caller.require_read()?;
-    let Query(q) = query?;
-    let limit = q.limit.unwrap_or(50);
+    let Query(p) = query?;
+    let limit = p.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::BadRequest(format!(
             "limit must be between 1 and 500, got {limit}"
         )));
     }
-    let events = state
+    let filter = parse_filter(p.q.as_deref().unwrap_or(""), p.tz.as_deref(), &caller)?;
+    let after = p
+        .cursor
+        .as_deref()
+        .map(Cursor::decode)
+        .transpose()
+        .map_err(ApiError::BadRequest)?;
+    let page = state
         .store
-        .recent_events(caller.account(), q.before_seq, limit)
+        .search(
+            caller.account(),
+            &SearchRequest {
+                filter,
+                after,
+                limit,
+            },
+        )
         .await?;
-    let next_before_seq = if events.len() == limit as usize {
-        events.last().map(|e| e.seq)
-    } else {
-        None
-    };
     Ok(Json(EventPage {
-        events: events.iter().map(EventView::from).collect(),
-        next_before_seq,
+        events: page.events.iter().map(EventView::from).collect(),
+        next_cursor: page.next.map(|c| c.encode()),
     }))
+}
+
+/// The query made concrete for this caller, in their time zone.
+fn parse_filter(q: &str, tz: Option<&str>, caller: &Caller) -> Result<Filter, ApiError> {
+    let tz: Tz = match tz {
+        None | Some("") => Tz::UTC,
+        Some(name) => name.parse().map_err(|_| {
+            ApiError::BadRequest(format!(
+                "unknown time zone {name:?}; use an IANA name such as Europe/Berlin"
+            ))
+        })?,
+    };
+    let query = TrailQuery::parse(q).map_err(|e| ApiError::InvalidQuery(e.to_string()))?;
+    let viewer = Viewer {
+        now: Utc::now(),
+        tz: &tz,
+        login: caller.login(),
+    };
+    query.resolve(&viewer).map_err(ApiError::InvalidQuery)
 }
 
 /// The account's event types (the seed's catalogue and custom types) with their parameters.

@@ -19,7 +19,7 @@ use crate::AppState;
 pub(crate) use events::__path_get_event;
 pub(crate) use events::__path_ingest;
 pub(crate) use events::__path_list_event_types;
-pub(crate) use events::__path_recent_events;
+pub(crate) use events::__path_search_events;
 pub(crate) use sessions::__path_end_session;
 pub(crate) use sessions::__path_get_session;
 pub(crate) use sessions::__path_list_sessions;
@@ -34,7 +34,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route(
             "/api/v1/events",
-            post(events::ingest).get(events::recent_events),
+            post(events::ingest).get(events::search_events),
         )
         .route("/api/v1/events/{id}", get(events::get_event))
         .route("/api/v1/event-types", get(events::list_event_types))
