@@ -126,6 +126,163 @@ pub async fn run(a: LogArgs) -> anyhow::Result<()> {
 }
 
 #[derive(Args, Debug)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    remote: Remote,
+    /// A search (docs/search.md), e.g. 'user:alice action:updated resource:database date:7d'.
+    #[arg(default_value = "")]
+    query: String,
+    /// Events to show at most (pages of up to 500 are fetched as needed).
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+    /// Print JSON lines (one event each) instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Time zone for dates in the query and the output, e.g. Europe/Berlin [default: UTC].
+    #[arg(long)]
+    tz: Option<String>,
+    /// Keep running and print new matching events as they arrive.
+    #[arg(long)]
+    follow: bool,
+}
+
+pub async fn search(a: SearchArgs) -> anyhow::Result<()> {
+    let client = a.remote.client();
+    let mut shown = 0;
+    let mut cursor: Option<String> = None;
+    let mut newest: Option<(String, i64)> = None;
+    if !a.json {
+        println!(
+            "{}",
+            table_row(
+                [
+                    "time (UTC)",
+                    "user",
+                    "action",
+                    "resource",
+                    "status",
+                    "ip",
+                    "duration"
+                ]
+                .map(String::from)
+            )
+        );
+    }
+    while shown < a.limit {
+        let page = client
+            .search(
+                &a.query,
+                (a.limit - shown).min(500),
+                cursor.as_deref(),
+                a.tz.as_deref(),
+            )
+            .await
+            .map_err(explain)?;
+        if newest.is_none() {
+            newest = page.events.first().map(|e| (e.occurred_at.clone(), e.seq));
+        }
+        for e in &page.events {
+            print_event(e, a.json)?;
+        }
+        shown += page.events.len() as u32;
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    if shown == 0 && !a.json {
+        eprintln!("(no events match)");
+    }
+    if a.follow {
+        follow(&client, &a, newest).await?;
+    }
+    Ok(())
+}
+
+/// Polls the newest page and prints what is newer than the last event printed.
+async fn follow(
+    client: &Client,
+    a: &SearchArgs,
+    mut newest: Option<(String, i64)>,
+) -> anyhow::Result<()> {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let page = client
+            .search(&a.query, 100, None, a.tz.as_deref())
+            .await
+            .map_err(explain)?;
+        let fresh: Vec<_> = page
+            .events
+            .iter()
+            .take_while(|e| {
+                newest
+                    .as_ref()
+                    .is_none_or(|(t, s)| (&e.occurred_at, e.seq) > (t, *s))
+            })
+            .collect();
+        for e in fresh.iter().rev() {
+            print_event(e, a.json)?;
+        }
+        if let Some(e) = fresh.first() {
+            newest = Some((e.occurred_at.clone(), e.seq));
+        }
+    }
+}
+
+fn print_event(e: &trail_core::api::EventView, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(e)?);
+        return Ok(());
+    }
+    let resource = e
+        .resource
+        .as_ref()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.kind,
+                r.name.clone().or(r.id.clone()).unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
+    let user = e.actor.email.clone().unwrap_or_else(|| e.actor.id.clone());
+    let duration = e.duration_ms.map(|d| format!("{d}ms")).unwrap_or_default();
+    let time = e
+        .occurred_at
+        .get(..19)
+        .unwrap_or(&e.occurred_at)
+        .replace('T', " ");
+    println!(
+        "{}",
+        table_row([
+            time,
+            user,
+            e.action.clone(),
+            resource,
+            e.status.to_string(),
+            e.ip.clone().unwrap_or_default(),
+            duration
+        ])
+    );
+    Ok(())
+}
+
+fn table_row(cells: [String; 7]) -> String {
+    let widths = [19, 26, 10, 34, 11, 15, 8];
+    cells
+        .iter()
+        .zip(widths)
+        .map(|(c, w)| {
+            let c: String = c.chars().take(w).collect();
+            format!("{c:<w$}")
+        })
+        .collect::<Vec<_>>()
+        .join("  ")
+        .trim_end()
+        .to_string()
+}
+
+#[derive(Args, Debug)]
 pub struct GetArgs {
     #[command(flatten)]
     remote: Remote,

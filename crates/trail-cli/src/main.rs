@@ -35,8 +35,11 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Send one event to a running server.
     Log(Box<log::LogArgs>),
+    /// Search events of a running server (docs/search.md).
+    Search(log::SearchArgs),
     /// Print one event of a running server as JSON.
-    Get(log::GetArgs),
+    #[command(alias = "get")]
+    Show(log::GetArgs),
     /// Load synthetic activity straight into a store.
     Demo(demo::DemoArgs),
     /// Manage accounts and API keys directly in a store.
@@ -67,7 +70,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Log(args) => log::run(*args).await,
-            Command::Get(args) => log::get(args).await,
+            Command::Search(args) => log::search(args).await,
+            Command::Show(args) => log::get(args).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Admin(cmd) => admin::run(cmd).await,
             Command::Bench(cmd) => bench::run(cmd).await,

@@ -226,7 +226,9 @@ impl Generator {
                 .into(),
             ),
             resource: resource.map(|(_, name, _)| ResourceInput {
-                kind: None,
+                // Connections to databases are filed as databases (seed 004's "Databases" filter).
+                kind: (kind == "connection" && name.ends_with("_db"))
+                    .then(|| "database".to_string()),
                 id: Some(format!("{}", stable_id(name))),
                 name: Some(name.to_string()),
             }),

@@ -88,6 +88,24 @@ fn log_get_admin_and_graceful_stop() {
     assert_eq!(event["params"]["rows"], 10);
     assert_eq!(event["action"], "created");
 
+    let mut search = trail();
+    search.args([
+        "search",
+        "user:alice@company.com resource:\"Top 10 Customers\" action:created",
+        "--json",
+        "--limit",
+        "5",
+    ]);
+    remote(&mut search);
+    let (ok, out, err) = run(&mut search);
+    assert!(ok, "{err}");
+    let first: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        first["id"],
+        id.as_str(),
+        "the newest match is the event just logged"
+    );
+
     let mut bad = trail();
     bad.args(["log", "--type", "log", "--status", "weird"]);
     remote(&mut bad);
