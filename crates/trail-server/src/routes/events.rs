@@ -299,7 +299,7 @@ pub async fn search_events(
 }
 
 /// The query made concrete for this caller, in their time zone.
-fn parse_filter(q: &str, tz: Option<&str>, caller: &Caller) -> Result<Filter, ApiError> {
+pub(super) fn parse_filter(q: &str, tz: Option<&str>, caller: &Caller) -> Result<Filter, ApiError> {
     let tz: Tz = match tz {
         None | Some("") => Tz::UTC,
         Some(name) => name.parse().map_err(|_| {

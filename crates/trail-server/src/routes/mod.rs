@@ -1,6 +1,7 @@
 //! The routes, one module per resource.
 
 mod events;
+mod export;
 mod sessions;
 mod system;
 
@@ -20,6 +21,7 @@ pub(crate) use events::__path_get_event;
 pub(crate) use events::__path_ingest;
 pub(crate) use events::__path_list_event_types;
 pub(crate) use events::__path_search_events;
+pub(crate) use export::__path_export;
 pub(crate) use sessions::__path_end_session;
 pub(crate) use sessions::__path_get_session;
 pub(crate) use sessions::__path_list_sessions;
@@ -38,6 +40,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/events/{id}", get(events::get_event))
         .route("/api/v1/event-types", get(events::list_event_types))
+        .route("/api/v1/export", get(export::export))
         .route(
             "/api/v1/sessions",
             post(sessions::start_session).get(sessions::list_sessions),
