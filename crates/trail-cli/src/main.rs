@@ -5,7 +5,7 @@ mod admin;
 mod bench;
 mod config;
 mod demo;
-mod log;
+mod remote;
 mod serve;
 mod store;
 mod synth;
@@ -34,12 +34,14 @@ enum Command {
     /// Run the server (embedded SQLite under ./trail-data unless --database says otherwise).
     Serve(serve::ServeArgs),
     /// Send one event to a running server.
-    Log(Box<log::LogArgs>),
+    Log(Box<remote::LogArgs>),
     /// Search events of a running server (docs/search.md).
-    Search(log::SearchArgs),
+    Search(remote::SearchArgs),
+    /// Download the events matching a search as CSV, JSON or NDJSON.
+    Export(remote::ExportArgs),
     /// Print one event of a running server as JSON.
     #[command(alias = "get")]
-    Show(log::GetArgs),
+    Show(remote::GetArgs),
     /// Load synthetic activity straight into a store.
     Demo(demo::DemoArgs),
     /// Manage accounts and API keys directly in a store.
@@ -69,9 +71,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
-            Command::Log(args) => log::run(*args).await,
-            Command::Search(args) => log::search(args).await,
-            Command::Show(args) => log::get(args).await,
+            Command::Log(args) => remote::run(*args).await,
+            Command::Search(args) => remote::search(args).await,
+            Command::Show(args) => remote::get(args).await,
+            Command::Export(args) => remote::export(args).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Admin(cmd) => admin::run(cmd).await,
             Command::Bench(cmd) => bench::run(cmd).await,

@@ -27,6 +27,19 @@ impl ClientError {
     }
 }
 
+/// The error of a failed call, from the server's JSON error body when there is one.
+fn api_error(status: StatusCode, text: String) -> ClientError {
+    let body = serde_json::from_str(&text).unwrap_or_else(|_| ErrorBody {
+        error: trail_core::api::ErrorDetail {
+            code: "http".into(),
+            message: text,
+            details: vec![],
+            ids: vec![],
+        },
+    });
+    ClientError::Api { status, body }
+}
+
 pub type Result<T> = std::result::Result<T, ClientError>;
 
 #[derive(Clone)]
@@ -63,15 +76,7 @@ impl Client {
             return Ok(resp.json().await?);
         }
         let text = resp.text().await?;
-        let body = serde_json::from_str(&text).unwrap_or_else(|_| ErrorBody {
-            error: trail_core::api::ErrorDetail {
-                code: "http".into(),
-                message: text,
-                details: vec![],
-                ids: vec![],
-            },
-        });
-        Err(ClientError::Api { status, body })
+        Err(api_error(status, text))
     }
 
     async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
@@ -127,6 +132,28 @@ impl Client {
         params.extend(tz.map(|t| ("tz", t.to_string())));
         self.send(self.request(Method::GET, "/api/v1/events").query(&params))
             .await
+    }
+
+    /// Starts an export (`format`: csv, json or ndjson); read the body as a stream.
+    pub async fn export(
+        &self,
+        query: &str,
+        format: &str,
+        tz: Option<&str>,
+    ) -> Result<reqwest::Response> {
+        let mut params = vec![("q", query), ("format", format)];
+        params.extend(tz.map(|t| ("tz", t)));
+        let resp = self
+            .request(Method::GET, "/api/v1/export")
+            .query(&params)
+            .send()
+            .await?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let status = resp.status();
+        let text = resp.text().await?;
+        Err(api_error(status, text))
     }
 
     pub async fn event_types(&self) -> Result<serde_json::Value> {

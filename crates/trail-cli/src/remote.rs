@@ -1,4 +1,4 @@
-//! `trail log` and `trail get`: the API from the shell.
+//! The commands that talk to a running server: `log`, `show`, `search`, `export`.
 
 use anyhow::Context;
 use clap::Args;
@@ -280,6 +280,65 @@ fn table_row(cells: [String; 7]) -> String {
         .join("  ")
         .trim_end()
         .to_string()
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    remote: Remote,
+    /// A search (docs/search.md); add `date:2024-06-01..2024-06-30` for a range.
+    #[arg(default_value = "")]
+    query: String,
+    /// csv, json or ndjson.
+    #[arg(long, default_value = "csv")]
+    format: String,
+    /// The file to write [default: standard output].
+    #[arg(long, short)]
+    output: Option<std::path::PathBuf>,
+    /// Time zone for dates in the query, e.g. Europe/Berlin [default: UTC].
+    #[arg(long)]
+    tz: Option<String>,
+}
+
+pub async fn export(a: ExportArgs) -> anyhow::Result<()> {
+    use futures::StreamExt;
+    use std::io::Write;
+    let resp = a
+        .remote
+        .client()
+        .export(&a.query, &a.format, a.tz.as_deref())
+        .await
+        .map_err(explain)?;
+    let mut out: Box<dyn Write> = match &a.output {
+        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let started = std::time::Instant::now();
+    let mut last_report = started;
+    let (mut bytes, mut lines) = (0usize, 0usize);
+    let mut body = resp.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            anyhow::anyhow!("the export stopped early ({e}); the file is incomplete")
+        })?;
+        out.write_all(&chunk)?;
+        bytes += chunk.len();
+        lines += chunk.iter().filter(|b| **b == b'\n').count();
+        if a.output.is_some() && last_report.elapsed().as_millis() >= 250 {
+            eprint!("\r{} lines, {:.1} MB", lines, bytes as f64 / 1e6);
+            last_report = std::time::Instant::now();
+        }
+    }
+    out.flush()?;
+    if let Some(path) = &a.output {
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!(
+            "\r{lines} lines, {:.1} MB written to {} in {secs:.1} s",
+            bytes as f64 / 1e6,
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 #[derive(Args, Debug)]
