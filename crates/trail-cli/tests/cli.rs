@@ -106,6 +106,28 @@ fn log_get_admin_and_graceful_stop() {
         "the newest match is the event just logged"
     );
 
+    let file = s.dir.path().join("export.csv");
+    let mut export = trail();
+    export
+        .args([
+            "export",
+            "resource:\"Top 10 Customers\" action:created",
+            "--format",
+            "csv",
+            "-o",
+        ])
+        .arg(&file);
+    remote(&mut export);
+    let (ok, _, err) = run(&mut export);
+    assert!(ok, "{err}");
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        csv.starts_with("timestamp,user,action,resource,status,ip_address,"),
+        "{csv}"
+    );
+    assert!(csv.contains(&id), "the logged event is in the export");
+    assert!(err.contains("written to"), "{err}");
+
     let mut bad = trail();
     bad.args(["log", "--type", "log", "--status", "weird"]);
     remote(&mut bad);
