@@ -8,6 +8,7 @@ use tokio_postgres::types::ToSql;
 use trail_core::input::truncate_micros;
 use trail_core::{Event, NewEvent};
 use trail_store::search::{search_sql, Cursor, SearchPage, SearchRequest, SqlArg};
+use trail_store::usage::{assemble, usage_sql, EntityUsage};
 use trail_store::{EventTypeRecord, ParameterRecord, StoreResult};
 use uuid::Uuid;
 
@@ -61,6 +62,41 @@ impl trail_store::search::Dialect for Dialect {
     fn ilike(&self) -> &'static str {
         "ILIKE"
     }
+
+    fn day_number(&self, column: &str) -> String {
+        format!("CAST(floor(extract(epoch FROM {column}) / 86400) AS BIGINT)")
+    }
+}
+
+pub(crate) async fn usage(
+    client: &Client,
+    account: Uuid,
+    kind: &str,
+    id: &str,
+    from: chrono::DateTime<Utc>,
+    to: chrono::DateTime<Utc>,
+) -> StoreResult<EntityUsage> {
+    let mut results = Vec::new();
+    for sql in usage_sql(&Dialect, account, kind, id, from, to) {
+        let args: Vec<Box<dyn ToSql + Sync + Send>> = sql.args.into_iter().map(pg_value).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = args
+            .iter()
+            .map(|a| a.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        let rows = client.query(&sql.text, &refs).await.map_err(db)?;
+        let rows = rows
+            .iter()
+            .map(|r| {
+                Ok((
+                    get::<String>(r, "label")?,
+                    get::<i64>(r, "n")?,
+                    get::<i64>(r, "f")?,
+                ))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        results.push(rows);
+    }
+    Ok(assemble(results))
 }
 
 pub(crate) async fn search(

@@ -208,6 +208,17 @@ impl Store for PostgresStore {
         events::search(&self.client().await?, account, request).await
     }
 
+    async fn entity_usage(
+        &self,
+        account: Uuid,
+        kind: &str,
+        id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<trail_store::usage::EntityUsage> {
+        events::usage(&self.client().await?, account, kind, id, from, to).await
+    }
+
     async fn event_types(&self, account: Uuid) -> StoreResult<Vec<EventTypeRecord>> {
         events::types(&self.client().await?, account).await
     }

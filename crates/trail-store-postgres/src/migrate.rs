@@ -9,6 +9,7 @@ use crate::error::db;
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_events.sql")),
     (2, include_str!("../migrations/0002_search.sql")),
+    (3, include_str!("../migrations/0003_entities.sql")),
 ];
 
 /// The advisory lock that serialises migrations ("trail" in ASCII), so servers

@@ -7,6 +7,7 @@ use trail_core::{
     Actor, Changes, ErrorInfo, Event, EventType, NewEvent, ParamValue, Resource, ResourceKind,
 };
 use trail_store::search::{search_sql, Cursor, SearchPage, SearchRequest, SqlArg};
+use trail_store::usage::{assemble, usage_sql, EntityUsage};
 use trail_store::{EventTypeRecord, ParameterRecord, StoreError, StoreResult};
 use uuid::Uuid;
 
@@ -203,6 +204,39 @@ impl trail_store::search::Dialect for Dialect {
         // SQLite's LIKE ignores ASCII case.
         "LIKE"
     }
+
+    fn day_number(&self, column: &str) -> String {
+        format!("({column} / 86400000000)")
+    }
+}
+
+pub fn entity_usage(
+    conn: &Connection,
+    statements: Vec<trail_store::search::Sql>,
+) -> StoreResult<EntityUsage> {
+    let mut results = Vec::new();
+    for sql in statements {
+        let args: Vec<rusqlite::types::Value> = sql.args.into_iter().map(sqlite_value).collect();
+        let mut stmt = conn.prepare_cached(&sql.text).map_err(db_error)?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args), |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+            })
+            .map_err(db_error)?;
+        results.push(rows.collect::<Result<Vec<_>, _>>().map_err(db_error)?);
+    }
+    Ok(assemble(results))
+}
+
+pub fn usage(
+    conn: &Connection,
+    account: Uuid,
+    kind: &str,
+    id: &str,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<EntityUsage> {
+    entity_usage(conn, usage_sql(&Dialect, account, kind, id, from, to))
 }
 
 pub fn search(conn: &Connection, account: Uuid, req: &SearchRequest) -> StoreResult<SearchPage> {

@@ -25,6 +25,7 @@ use uuid::Uuid;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_events.sql")),
     (2, include_str!("../migrations/0002_search.sql")),
+    (3, include_str!("../migrations/0003_entities.sql")),
 ];
 
 /// The embedded backend.
@@ -284,6 +285,19 @@ impl Store for SqliteStore {
     async fn search(&self, account: Uuid, request: &SearchRequest) -> StoreResult<SearchPage> {
         let request = request.clone();
         self.read(move |c| events::search(c, account, &request))
+            .await
+    }
+
+    async fn entity_usage(
+        &self,
+        account: Uuid,
+        kind: &str,
+        id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<trail_store::usage::EntityUsage> {
+        let (kind, id) = (kind.to_string(), id.to_string());
+        self.read(move |c| events::usage(c, account, &kind, &id, from, to))
             .await
     }
 

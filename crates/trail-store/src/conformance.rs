@@ -23,7 +23,7 @@ macro_rules! conformance_tests {
             sessions_start_list_end, user_events_join_a_session, accounts_are_isolated,
             recent_events_page_newest_first, groups_nest, raw_bulk_load_writes_rows,
             sessions_join_within_the_window, search_answers_the_seeds_questions,
-            search_pages_with_cursors);
+            search_pages_with_cursors, entity_activity_and_usage);
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
         $(
@@ -776,5 +776,49 @@ pub async fn search_pages_with_cursors(store: Arc<dyn Store>) {
     assert!(
         store.search(other, &req).await.unwrap().events.is_empty(),
         "a cursor never reaches another account"
+    );
+}
+
+pub async fn entity_activity_and_usage(store: Arc<dyn Store>) {
+    let (account, e) = search_fixture(&store).await;
+    assert_eq!(
+        search_ids(&store, account, "kind:database resource.id:db2").await,
+        [e[3].id, e[2].id]
+    );
+    let now = Utc::now();
+    let usage = store
+        .entity_usage(account, "database", "db2", now - Duration::days(7), now)
+        .await
+        .unwrap();
+    assert_eq!((usage.events, usage.failures, usage.users), (2, 1, 1));
+    assert_eq!(usage.per_day.iter().map(|d| d.events).sum::<i64>(), 2);
+    assert!(
+        usage.per_day.windows(2).all(|w| w[0].day < w[1].day),
+        "oldest day first"
+    );
+    assert_eq!(usage.top_users[0].label, "alice@company.com");
+    assert_eq!(
+        (
+            usage.top_actions[0].label.as_str(),
+            usage.top_actions[0].events
+        ),
+        ("updated", 2)
+    );
+    let nothing = store
+        .entity_usage(account, "database", "db2", now - Duration::hours(1), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        (nothing.events, nothing.users, nothing.per_day.len()),
+        (0, 0, 0)
+    );
+    let other = store.create_account("other").await.unwrap().id;
+    assert_eq!(
+        store
+            .entity_usage(other, "database", "db2", now - Duration::days(7), now)
+            .await
+            .unwrap()
+            .events,
+        0
     );
 }

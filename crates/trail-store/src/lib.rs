@@ -7,6 +7,7 @@ mod error;
 pub mod ingest;
 mod records;
 pub mod search;
+pub mod usage;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -89,6 +90,15 @@ pub trait Store: Send + Sync + 'static {
         account: Uuid,
         request: &search::SearchRequest,
     ) -> StoreResult<search::SearchPage>;
+    /// Usage of one entity (resource kind and id) in `[from, to)`.
+    async fn entity_usage(
+        &self,
+        account: Uuid,
+        kind: &str,
+        id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<usage::EntityUsage>;
     async fn event_types(&self, account: Uuid) -> StoreResult<Vec<EventTypeRecord>>;
     async fn event_count(&self, account: Uuid) -> StoreResult<u64>;
 

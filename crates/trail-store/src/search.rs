@@ -90,6 +90,8 @@ pub trait Dialect {
     fn placeholder(&self, n: usize) -> String;
     /// Case-insensitive `LIKE`.
     fn ilike(&self) -> &'static str;
+    /// Whole days since 1970-01-01 (UTC) of a timestamp column, as an integer.
+    fn day_number(&self, column: &str) -> String;
 }
 
 /// An argument of the generated SQL.
@@ -192,6 +194,7 @@ impl Builder<'_> {
                 "e.resource_kind",
                 &kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
             ),
+            Condition::ResourceId(ids) => self.any_of("e.resource_id", ids),
             Condition::Type(types) => {
                 let names = self.any_of(
                     "name",

@@ -43,6 +43,8 @@ pub enum Condition {
     /// A resource kind (`database`, `notebooks`) or words of a resource's name or id.
     Resource(Vec<String>),
     Kind(Vec<ResourceKind>),
+    /// A resource's id exactly (`resource.id:42`).
+    ResourceId(Vec<String>),
     Type(Vec<EventType>),
     Status(Vec<Status>),
     Level(Vec<Level>),

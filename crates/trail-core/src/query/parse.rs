@@ -18,6 +18,7 @@ pub const FIELDS: &[&str] = &[
     "group",
     "action",
     "resource",
+    "resource.id",
     "kind",
     "type",
     "status",
@@ -55,6 +56,7 @@ fn condition(field: &str, raw: &RawTerm) -> Result<Condition, String> {
         "group" => Condition::Group(values.clone()),
         "action" => Condition::Action(each(values, action)?),
         "resource" => Condition::Resource(values.clone()),
+        "resource.id" => Condition::ResourceId(values.clone()),
         "kind" => Condition::Kind(each(values, |v| {
             ResourceKind::parse(&singular(v)).map_err(|e| e.to_string())
         })?),
