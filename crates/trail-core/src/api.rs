@@ -41,6 +41,52 @@ pub struct EventView {
     pub error: Option<ErrorInfo>,
     /// Hex SHA-256 of the canonical record (docs/schema.md, "Hashes").
     pub hash: String,
+    /// Where to look next; given when one event is fetched by id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<EventLinks>,
+}
+
+/// API paths related to an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EventLinks {
+    /// The other events of the same session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// The activity of the resource the event happened on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_activity: Option<String>,
+}
+
+impl EventView {
+    /// Adds the links shown with a single event.
+    pub fn with_links(mut self) -> Self {
+        let enc = |s: &str| {
+            s.bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect::<String>()
+        };
+        let session = self
+            .session_id
+            .map(|id| format!("/api/v1/events?q=session:{id}"));
+        let resource_activity = self.resource.as_ref().and_then(|r| {
+            Some(format!(
+                "/api/v1/entities/{}/{}/activity",
+                r.kind,
+                enc(r.id.as_deref()?)
+            ))
+        });
+        self.links = Some(EventLinks {
+            session,
+            resource_activity,
+        });
+        self
+    }
 }
 
 impl From<&Event> for EventView {
@@ -74,6 +120,7 @@ impl From<&Event> for EventView {
             changes: b.changes.clone(),
             error: b.error.clone(),
             hash: hex::encode(e.hash),
+            links: None,
         }
     }
 }

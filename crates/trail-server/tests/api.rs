@@ -55,6 +55,7 @@ on_both_stores!(
     concurrent_requests_commit_gap_free,
     search_over_http,
     exports_stream_and_are_audited,
+    entity_activity_and_usage,
     injection_attempts_are_just_data,
     shutdown_commits_what_was_acknowledged,
 );
@@ -85,6 +86,18 @@ async fn sends_and_reads_back_events(s: TestServer) {
     );
     assert!(got.session_id.is_some());
     assert_eq!(got.hash.len(), 64);
+    let links = got.links.clone().expect("a single event comes with links");
+    assert_eq!(
+        links.session,
+        Some(format!(
+            "/api/v1/events?q=session:{}",
+            got.session_id.unwrap()
+        ))
+    );
+    assert_eq!(
+        links.resource_activity.as_deref(),
+        Some("/api/v1/entities/query/42/activity")
+    );
     let page = c.search("", 10, None, None).await.unwrap();
     assert_eq!(page.events[0].id, id);
     let (status, err) = api_error(c.get_event(Uuid::now_v7()).await.unwrap_err());
@@ -512,6 +525,63 @@ async fn exports_stream_and_are_audited(s: TestServer) {
     assert_eq!(csv_export.params["query"], "user:alice");
 }
 
+async fn entity_activity_and_usage(s: TestServer) {
+    let c = s.client();
+    let batch: Vec<EventInput> = ["query-created", "query-start", "query-start", "query-edited"]
+        .iter()
+        .map(|t| event(json!({"type": t, "actor": {"kind": "user", "id": "dana@company.com"}, "resource": {"id": "42", "name": "Top 10"}})))
+        .collect();
+    c.send_events(&batch).await.unwrap();
+    c.send_event(&event(
+        json!({"type": "query-start", "resource": {"id": "43"}}),
+    ))
+    .await
+    .unwrap();
+    let get = |path: &str| {
+        let url = format!("{}{path}", s.url);
+        let key = s.admin_key.clone();
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let page: Value = get("/api/v1/entities/query/42/activity")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["events"].as_array().unwrap().len(), 4);
+    let narrowed: Value = get("/api/v1/entities/query/42/activity?q=action:executed&days=30")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(narrowed["events"].as_array().unwrap().len(), 2);
+    let usage: Value = get("/api/v1/entities/query/42/usage")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (usage["events"].as_i64(), usage["users"].as_i64()),
+        (Some(4), Some(1))
+    );
+    assert_eq!(usage["top_actions"][0]["label"], "executed");
+    assert_eq!(usage["top_users"][0]["label"], "dana@company.com");
+    assert_eq!(
+        get("/api/v1/entities/query/42/usage?days=0").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        get("/api/v1/entities/Bad%20Kind/1/usage").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+}
+
 async fn concurrent_requests_commit_gap_free(s: TestServer) {
     let tasks: Vec<_> = (0..16)
         .map(|i| {
@@ -616,6 +686,8 @@ async fn openapi_describes_every_endpoint() {
         ("/api/v1/events/{id}", "get"),
         ("/api/v1/event-types", "get"),
         ("/api/v1/export", "get"),
+        ("/api/v1/entities/{kind}/{id}/activity", "get"),
+        ("/api/v1/entities/{kind}/{id}/usage", "get"),
         ("/api/v1/sessions", "post"),
         ("/api/v1/sessions", "get"),
         ("/api/v1/sessions/{id}", "get"),

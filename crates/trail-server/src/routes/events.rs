@@ -241,7 +241,7 @@ pub async fn get_event(
         .get_event(caller.account(), id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no event {id} in this account")))?;
-    Ok(Json(EventView::from(&event)))
+    Ok(Json(EventView::from(&event).with_links()))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -1,5 +1,6 @@
 //! The routes, one module per resource.
 
+mod entities;
 mod events;
 mod export;
 mod sessions;
@@ -17,6 +18,8 @@ use uuid::Uuid;
 use crate::error::ApiError;
 use crate::AppState;
 
+pub(crate) use entities::__path_activity;
+pub(crate) use entities::__path_usage;
 pub(crate) use events::__path_get_event;
 pub(crate) use events::__path_ingest;
 pub(crate) use events::__path_list_event_types;
@@ -41,6 +44,11 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/events/{id}", get(events::get_event))
         .route("/api/v1/event-types", get(events::list_event_types))
         .route("/api/v1/export", get(export::export))
+        .route(
+            "/api/v1/entities/{kind}/{id}/activity",
+            get(entities::activity),
+        )
+        .route("/api/v1/entities/{kind}/{id}/usage", get(entities::usage))
         .route(
             "/api/v1/sessions",
             post(sessions::start_session).get(sessions::list_sessions),

@@ -1,0 +1,139 @@
+//! One entity's activity and usage (seed 000's Activity and Usage panes).
+
+use std::sync::Arc;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+use trail_core::api::{ErrorBody, EventPage, EventView};
+use trail_core::names::ResourceKind;
+use trail_core::query::{Condition, Term, TimeRange};
+use trail_store::search::{Cursor, SearchRequest};
+use trail_store::usage::EntityUsage;
+
+use super::events::parse_filter;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::AppState;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityParams {
+    /// How many days back (default 7, at most 3650).
+    days: Option<u32>,
+    /// A further search to narrow the list (docs/search.md).
+    q: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+    tz: Option<String>,
+}
+
+/// Everything that happened to one entity, newest first; the last 7 days unless `days` says otherwise.
+#[utoipa::path(get, path = "/api/v1/entities/{kind}/{id}/activity", tag = "entities", params(
+        ("kind" = String, Path, description = "Resource kind, e.g. query"),
+        ("id" = String, Path, description = "Resource id"), ActivityParams),
+    responses((status = 200, body = EventPage), (status = 400, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn activity(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path((kind, id)): Path<(String, String)>,
+    params: Result<Query<ActivityParams>, QueryRejection>,
+) -> Result<Json<EventPage>, ApiError> {
+    caller.require_read()?;
+    let Query(p) = params?;
+    let kind = ResourceKind::parse(&kind)
+        .map_err(|e| ApiError::BadRequest(format!("resource kind: {e}")))?;
+    let range = last_days(p.days)?;
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be between 1 and 500, got {limit}"
+        )));
+    }
+    let mut filter = parse_filter(p.q.as_deref().unwrap_or(""), p.tz.as_deref(), &caller)?;
+    for condition in [
+        Condition::Kind(vec![kind]),
+        Condition::ResourceId(vec![id]),
+        Condition::Between(range),
+    ] {
+        filter.terms.push(Term {
+            negated: false,
+            condition,
+        });
+    }
+    let after = p
+        .cursor
+        .as_deref()
+        .map(Cursor::decode)
+        .transpose()
+        .map_err(ApiError::BadRequest)?;
+    let page = state
+        .store
+        .search(
+            caller.account(),
+            &SearchRequest {
+                filter,
+                after,
+                limit,
+            },
+        )
+        .await?;
+    Ok(Json(EventPage {
+        events: page.events.iter().map(EventView::from).collect(),
+        next_cursor: page.next.map(|c| c.encode()),
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UsageParams {
+    /// How many days back (default 7, at most 3650).
+    days: Option<u32>,
+}
+
+/// A high-level overview of one entity's use: events per day (UTC), distinct users,
+/// top users and actions, failures.
+#[utoipa::path(get, path = "/api/v1/entities/{kind}/{id}/usage", tag = "entities", params(
+        ("kind" = String, Path, description = "Resource kind, e.g. query"),
+        ("id" = String, Path, description = "Resource id"), UsageParams),
+    responses((status = 200, description = "The entity's usage"), (status = 400, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn usage(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path((kind, id)): Path<(String, String)>,
+    params: Result<Query<UsageParams>, QueryRejection>,
+) -> Result<Json<EntityUsage>, ApiError> {
+    caller.require_read()?;
+    let Query(p) = params?;
+    let kind = ResourceKind::parse(&kind)
+        .map_err(|e| ApiError::BadRequest(format!("resource kind: {e}")))?;
+    let range = last_days(p.days)?;
+    let (from, to) = (
+        range.from.unwrap_or_default(),
+        range.to.unwrap_or_else(Utc::now),
+    );
+    Ok(Json(
+        state
+            .store
+            .entity_usage(caller.account(), kind.as_str(), &id, from, to)
+            .await?,
+    ))
+}
+
+fn last_days(days: Option<u32>) -> Result<TimeRange, ApiError> {
+    let days = days.unwrap_or(7);
+    if !(1..=3650).contains(&days) {
+        return Err(ApiError::BadRequest(format!(
+            "days must be between 1 and 3650, got {days}"
+        )));
+    }
+    let now = Utc::now();
+    Ok(TimeRange {
+        from: Some(now - Duration::days(i64::from(days))),
+        to: Some(now + Duration::seconds(1)),
+    })
+}
