@@ -347,12 +347,130 @@ pub struct GetArgs {
     remote: Remote,
     /// The event's id.
     id: Uuid,
+    /// Print the event as JSON instead of for reading.
+    #[arg(long)]
+    json: bool,
 }
 
 pub async fn get(a: GetArgs) -> anyhow::Result<()> {
     let event = a.remote.client().get_event(a.id).await.map_err(explain)?;
-    println!("{}", serde_json::to_string_pretty(&event)?);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&event)?);
+    } else {
+        print!("{}", describe(&event));
+    }
     Ok(())
+}
+
+/// One event for a person to read: seed 004's "Viewing Event Details".
+fn describe(e: &trail_core::api::EventView) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let resource = e.resource.as_ref().map(|r| {
+        let name = r
+            .name
+            .as_deref()
+            .map(|n| format!(" \"{n}\""))
+            .unwrap_or_default();
+        format!("{}{name} (id {})", r.kind, r.id.as_deref().unwrap_or("-"))
+    });
+    let user = match (&e.actor.email, &e.actor.name) {
+        (Some(email), _) => email.clone(),
+        (None, Some(name)) => format!("{name} ({})", e.actor.id),
+        _ => e.actor.id.clone(),
+    };
+    let _ = writeln!(
+        out,
+        "{} {} — {}",
+        e.event_type,
+        e.id,
+        e.message.as_deref().unwrap_or("")
+    );
+    let _ = writeln!(out, "\nBasic information");
+    let _ = writeln!(out, "  User:      {user} ({})", e.actor.kind);
+    let _ = writeln!(out, "  Action:    {}", e.action);
+    let _ = writeln!(
+        out,
+        "  Resource:  {}",
+        resource.unwrap_or_else(|| "-".into())
+    );
+    let _ = writeln!(out, "  Status:    {}", e.status);
+    let _ = writeln!(out, "\nMetadata");
+    let _ = writeln!(
+        out,
+        "  Time:       {} (received {})",
+        e.occurred_at, e.received_at
+    );
+    let _ = writeln!(out, "  IP address: {}", opt(&e.ip));
+    let _ = writeln!(out, "  User agent: {}", opt(&e.user_agent));
+    let _ = writeln!(
+        out,
+        "  Session:    {}",
+        e.session_id
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "-".into())
+    );
+    let _ = writeln!(out, "  Request:    {}", opt(&e.request_id));
+    let _ = writeln!(
+        out,
+        "  Duration:   {}",
+        e.duration_ms
+            .map(|d| format!("{d} ms"))
+            .unwrap_or_else(|| "-".into())
+    );
+    let _ = writeln!(
+        out,
+        "  Package:    {}   Level: {}   Source: {}   Seq: {}",
+        opt(&e.package),
+        e.level,
+        e.source,
+        e.seq
+    );
+    if let Some(c) = &e.changes {
+        let _ = writeln!(
+            out,
+            "\nChanges made\n  Before: {}\n  After:  {}\n  Changed fields:",
+            c.before, c.after
+        );
+        for f in &c.changed {
+            let _ = writeln!(out, "  - {f}");
+        }
+    }
+    if !e.params.is_empty() {
+        let _ = writeln!(out, "\nParameters");
+        for (k, v) in &e.params {
+            let _ = writeln!(out, "  {k} = {v}");
+        }
+    }
+    if let Some(err) = &e.error {
+        let _ = writeln!(
+            out,
+            "\nError: {} (signature {})",
+            err.message, err.signature
+        );
+        if let Some(stack) = &err.stack_trace {
+            for line in stack.lines() {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+    }
+    if let Some(links) = &e.links {
+        let _ = writeln!(out, "\nSee also");
+        if let Some(s) = &e.session_id {
+            let _ = writeln!(out, "  this session:      trail search 'session:{s}'");
+        }
+        if let (Some(r), Some(_)) = (&e.resource, &links.resource_activity) {
+            let _ = writeln!(
+                out,
+                "  resource activity: trail search 'kind:{} resource.id:{} date:7d'",
+                r.kind,
+                r.id.as_deref().unwrap_or("")
+            );
+        }
+    }
+    let _ = writeln!(out, "\nHash: {}", e.hash);
+    out
 }
 
 /// Turns an API error into a message listing every refused field.

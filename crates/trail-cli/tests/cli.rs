@@ -78,8 +78,19 @@ fn log_get_admin_and_graceful_stop() {
     let id = out.split_whitespace().next().unwrap().to_string();
     assert!(out.contains("seq 3001"), "after 3000 demo events: {out}");
 
+    let mut show = trail();
+    show.args(["show", &id]);
+    remote(&mut show);
+    let (ok, out, err) = run(&mut show);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Resource:  query \"Top 10 Customers\" (id 42)"),
+        "{out}"
+    );
+    assert!(out.contains("rows = 10"), "{out}");
+
     let mut get = trail();
-    get.args(["get", &id]);
+    get.args(["get", &id, "--json"]);
     remote(&mut get);
     let (ok, out, err) = run(&mut get);
     assert!(ok, "{err}");
