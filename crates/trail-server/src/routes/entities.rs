@@ -7,13 +7,12 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
-use trail_core::api::{ErrorBody, EventPage, EventView};
+use trail_core::api::{ErrorBody, EventPage};
 use trail_core::names::ResourceKind;
 use trail_core::query::{Condition, Term, TimeRange};
-use trail_store::search::{Cursor, SearchRequest};
 use trail_store::usage::EntityUsage;
 
-use super::events::parse_filter;
+use super::events::{parse_filter, search_page};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::AppState;
@@ -47,12 +46,6 @@ pub async fn activity(
     let kind = ResourceKind::parse(&kind)
         .map_err(|e| ApiError::BadRequest(format!("resource kind: {e}")))?;
     let range = last_days(p.days)?;
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be between 1 and 500, got {limit}"
-        )));
-    }
     let mut filter = parse_filter(p.q.as_deref().unwrap_or(""), p.tz.as_deref(), &caller)?;
     for condition in [
         Condition::Kind(vec![kind]),
@@ -64,27 +57,7 @@ pub async fn activity(
             condition,
         });
     }
-    let after = p
-        .cursor
-        .as_deref()
-        .map(Cursor::decode)
-        .transpose()
-        .map_err(ApiError::BadRequest)?;
-    let page = state
-        .store
-        .search(
-            caller.account(),
-            &SearchRequest {
-                filter,
-                after,
-                limit,
-            },
-        )
-        .await?;
-    Ok(Json(EventPage {
-        events: page.events.iter().map(EventView::from).collect(),
-        next_cursor: page.next.map(|c| c.encode()),
-    }))
+    search_page(&state, &caller, filter, p.limit, p.cursor.as_deref()).await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -268,16 +268,25 @@ pub async fn search_events(
 ) -> Result<Json<EventPage>, ApiError> {
     caller.require_read()?;
     let Query(p) = query?;
-    let limit = p.limit.unwrap_or(50);
+    let filter = parse_filter(p.q.as_deref().unwrap_or(""), p.tz.as_deref(), &caller)?;
+    search_page(&state, &caller, filter, p.limit, p.cursor.as_deref()).await
+}
+
+/// One page of a search: checks the limit and the cursor, runs it, shapes the answer.
+pub(super) async fn search_page(
+    state: &AppState,
+    caller: &Caller,
+    filter: Filter,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> Result<Json<EventPage>, ApiError> {
+    let limit = limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::BadRequest(format!(
             "limit must be between 1 and 500, got {limit}"
         )));
     }
-    let filter = parse_filter(p.q.as_deref().unwrap_or(""), p.tz.as_deref(), &caller)?;
-    let after = p
-        .cursor
-        .as_deref()
+    let after = cursor
         .map(Cursor::decode)
         .transpose()
         .map_err(ApiError::BadRequest)?;
