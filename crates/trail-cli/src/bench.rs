@@ -22,6 +22,8 @@ use crate::synth::Generator;
 pub enum BenchCommand {
     /// Ingest over HTTP vs the raw bulk load.
     Ingest(IngestArgs),
+    /// Activity Logs page latency and CSV export speed over HTTP.
+    Search(crate::bench_search::SearchArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -55,6 +57,7 @@ pub struct IngestArgs {
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Ingest(args) => ingest(args).await,
+        BenchCommand::Search(args) => crate::bench_search::run(args).await,
     }
 }
 

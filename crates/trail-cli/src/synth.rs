@@ -329,7 +329,7 @@ fn capitalize(s: &str) -> String {
         .unwrap_or_default()
 }
 
-fn stable_id(name: &str) -> u32 {
+pub fn stable_id(name: &str) -> u32 {
     name.bytes()
         .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32))
         % 100_000

@@ -123,9 +123,9 @@ pub fn search_sql(d: &dyn Dialect, account: Uuid, req: &SearchRequest) -> Sql {
     }
     if let Some(c) = req.after {
         let (t, s) = (b.arg(SqlArg::Time(c.time)), b.arg(SqlArg::Int(c.seq)));
-        clauses.push(format!(
-            "(e.event_time < {t} OR (e.event_time = {t} AND e.seq < {s}))"
-        ));
+        // A row comparison, not `a < x OR (a = x AND b < y)`: both databases read it
+        // as one range of the (event_time, seq) index.
+        clauses.push(format!("(e.event_time, e.seq) < ({t}, {s})"));
     }
     let limit = b.arg(SqlArg::Int(i64::from(req.limit)));
     b.sql.text = format!(

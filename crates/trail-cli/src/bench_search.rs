@@ -1,0 +1,117 @@
+//! `trail bench search`: latency of the Activity Logs pages and export speed over
+//! HTTP on a store loaded with demo data.
+
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use trail_core::credentials::Scope;
+use trail_server::bootstrap::create_key;
+use trail_server::{Server, ServerConfig};
+
+use crate::demo;
+use crate::store::Database;
+
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    #[arg(long, default_value_t = 1_000_000)]
+    events: u64,
+    /// sqlite (a scratch file) or a postgres:// URL.
+    #[arg(long, default_value = "sqlite")]
+    store: String,
+    /// Timed runs per query (after 3 warm-up runs).
+    #[arg(long, default_value_t = 30)]
+    runs: usize,
+}
+
+/// The five pages of the Activity Logs issue.
+fn scenarios() -> Vec<(&'static str, String)> {
+    vec![
+        ("first page, no filter", String::new()),
+        (
+            "seed's advanced search",
+            "user:alice@company.com action:updated resource:database date:7d status:success".into(),
+        ),
+        ("free text: a resource name", "\"Top 10 Customers\"".into()),
+        ("IP address", "ip:192.168.1.17".into()),
+        (
+            "entity activity, 7 days",
+            format!(
+                "kind:query resource.id:{} date:7d",
+                crate::synth::stable_id("Top 10 Customers")
+            ),
+        ),
+    ]
+}
+
+pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
+    let database = if args.store == "sqlite" {
+        let dir = std::env::temp_dir().join(format!("trail-bench-{}", uuid::Uuid::now_v7()));
+        Database::Sqlite(dir.join("bench.db"))
+    } else {
+        Database::Postgres(args.store.clone())
+    };
+    let store = database.open().await?;
+    let account = store
+        .create_account(&format!("bench-{}", uuid::Uuid::now_v7()))
+        .await?;
+    eprintln!("loading {} demo events...", args.events);
+    demo::load(&store, account.id, args.events, demo::DEFAULT_SEED).await?;
+    let (_, key) = create_key(&store, account.id, "bench", Scope::Read, None).await?;
+    let server = Server::build(
+        ServerConfig {
+            listen: ([127, 0, 0, 1], 0).into(),
+            ..ServerConfig::default()
+        },
+        store.clone(),
+    )
+    .await?;
+    let client = trail_client::Client::new(format!("http://{}", server.local_addr()), key);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server.run(async {
+        let _ = stopped.await;
+    }));
+
+    println!(
+        "| page ({} events, {}) | rows | p50 ms | p95 ms | p99 ms |",
+        args.events,
+        store.backend()
+    );
+    println!("|---|---:|---:|---:|---:|");
+    for (name, query) in scenarios() {
+        let mut times = Vec::with_capacity(args.runs);
+        let mut rows = 0;
+        for i in 0..args.runs + 3 {
+            let t = Instant::now();
+            let page = client
+                .search(&query, 50, None, None)
+                .await
+                .with_context(|| format!("query {query:?}"))?;
+            if i >= 3 {
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            rows = page.events.len();
+        }
+        times.sort_by(f64::total_cmp);
+        let pct = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
+        println!(
+            "| {name} | {rows} | {:.1} | {:.1} | {:.1} |",
+            pct(0.5),
+            pct(0.95),
+            pct(0.99)
+        );
+    }
+    let t = Instant::now();
+    let body = client.export("", "csv", None).await?.bytes().await?;
+    let secs = t.elapsed().as_secs_f64();
+    let lines = body.iter().filter(|b| **b == b'\n').count();
+    println!(
+        "\nCSV export: {} MB, ~{} rows in {secs:.2} s = {:.0} rows/s",
+        body.len() / 1_000_000,
+        lines - 1,
+        (lines - 1) as f64 / secs
+    );
+    let _ = stop.send(());
+    serving.await??;
+    Ok(())
+}
