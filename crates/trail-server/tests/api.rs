@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{raw_post, TestServer};
+use common::{raw_get, raw_post, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use trail_client::ClientError;
@@ -472,18 +472,7 @@ async fn exports_stream_and_are_audited(s: TestServer) {
     for chunk in batch.chunks(1000) {
         c.send_events(chunk).await.unwrap();
     }
-    let get = |query: &str| {
-        let url = format!("{}/api/v1/export?{query}", s.url);
-        let key = s.admin_key.clone();
-        async move {
-            reqwest::Client::new()
-                .get(url)
-                .bearer_auth(key)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
+    let get = |query: &str| raw_get(&s, format!("/api/v1/export?{query}"));
     let resp = get("format=csv&q=user:alice").await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(resp.headers()["content-disposition"]
@@ -537,18 +526,7 @@ async fn entity_activity_and_usage(s: TestServer) {
     ))
     .await
     .unwrap();
-    let get = |path: &str| {
-        let url = format!("{}{path}", s.url);
-        let key = s.admin_key.clone();
-        async move {
-            reqwest::Client::new()
-                .get(url)
-                .bearer_auth(key)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
+    let get = |path: &str| raw_get(&s, path.to_string());
     let page: Value = get("/api/v1/entities/query/42/activity")
         .await
         .json()

@@ -115,3 +115,13 @@ pub async fn raw_post(
         .unwrap();
     (resp.status(), resp.text().await.unwrap())
 }
+
+/// GETs a path with the admin key.
+pub async fn raw_get(s: &TestServer, path: String) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(format!("{}{path}", s.url))
+        .bearer_auth(&s.admin_key)
+        .send()
+        .await
+        .unwrap()
+}
