@@ -364,6 +364,17 @@ pub async fn types_and_parameters_register_on_first_use(store: Arc<dyn Store>) {
         .all(|t| t.name != "my_log"));
 }
 
+/// The session a stored event was joined to.
+async fn session_of(store: &Arc<dyn Store>, account: Uuid, id: Uuid) -> Option<Uuid> {
+    store
+        .get_event(account, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .body
+        .session_id
+}
+
 fn alice() -> Actor {
     Actor {
         kind: ActorKind::User,
@@ -455,18 +466,7 @@ pub async fn user_events_join_a_session(store: Arc<dyn Store>) {
         ],
     )
     .await;
-    let session_of = |id| {
-        let store = store.clone();
-        async move {
-            store
-                .get_event(account, id)
-                .await
-                .unwrap()
-                .unwrap()
-                .body
-                .session_id
-        }
-    };
+    let session_of = |id| session_of(&store, account, id);
     assert_eq!(
         session_of(by_alice.id).await,
         Some(open.id),
@@ -589,19 +589,8 @@ pub async fn sessions_join_within_the_window(store: Arc<dyn Store>) {
     append_one(&store, account, vec![first.clone()]).await;
     append_one(&store, account, vec![soon_after.clone()]).await;
     append_one(&store, account, vec![next_day.clone()]).await;
-    let session = |id| {
-        let store = store.clone();
-        async move {
-            store
-                .get_event(account, id)
-                .await
-                .unwrap()
-                .unwrap()
-                .body
-                .session_id
-                .unwrap()
-        }
-    };
+    let store_ref = &store;
+    let session = |id| async move { session_of(store_ref, account, id).await.unwrap() };
     let s1 = session(first.id).await;
     assert_eq!(
         session(soon_after.id).await,
