@@ -7,7 +7,7 @@ use deadpool_postgres::Client;
 use tokio_postgres::types::ToSql;
 use trail_core::input::truncate_micros;
 use trail_core::{Event, NewEvent};
-use trail_store::search::{search_sql, Cursor, SearchPage, SearchRequest, SqlArg};
+use trail_store::search::{search_sql, Cursor, SearchPage, SearchRequest, SqlArg, TextIndex};
 use trail_store::usage::{assemble, usage_sql, EntityUsage};
 use trail_store::{EventTypeRecord, ParameterRecord, StoreResult};
 use uuid::Uuid;
@@ -65,6 +65,14 @@ impl trail_store::search::Dialect for Dialect {
 
     fn day_number(&self, column: &str) -> String {
         format!("CAST(floor(extract(epoch FROM {column}) / 86400) AS BIGINT)")
+    }
+
+    fn bytewise(&self, column: &str) -> String {
+        format!("({column} COLLATE \"C\")")
+    }
+
+    fn text_index(&self) -> TextIndex {
+        TextIndex::TrigramColumn
     }
 }
 

@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_events.sql")),
     (2, include_str!("../migrations/0002_search.sql")),
     (3, include_str!("../migrations/0003_entities.sql")),
+    (4, include_str!("../migrations/0004_text.sql")),
 ];
 
 /// The advisory lock that serialises migrations ("trail" in ASCII), so servers

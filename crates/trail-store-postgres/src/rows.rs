@@ -10,6 +10,7 @@ use tokio_postgres::types::{IsNull, Json, ToSql, Type};
 use tokio_postgres::{CopyInSink, Row, Transaction};
 use trail_core::changes::ChangedField;
 use trail_core::{Actor, Changes, ErrorInfo, Event, EventType, NewEvent, ParamValue, Resource};
+use trail_store::search::search_document;
 use trail_store::{StoreError, StoreResult};
 use uuid::Uuid;
 
@@ -41,7 +42,7 @@ const EVENT_COLUMNS: &str = "account_id, id, seq, event_type_id, event_time, rec
     session_id, user_id, actor_kind, actor_id, actor_name, actor_email, source, resource_kind, \
     resource_id, resource_name, package, action, status, level, duration_ms, ip, user_agent, \
     request_id, operation_id, description, is_error, error_message, error_stack_trace, \
-    error_signature, changes_before, changes_after, changed_fields, content_digest, hash";
+    error_signature, changes_before, changes_after, changed_fields, content_digest, hash, search_text";
 
 const EVENT_TYPES: &[Type] = &[
     Type::UUID,
@@ -79,6 +80,7 @@ const EVENT_TYPES: &[Type] = &[
     Type::JSONB,
     Type::BYTEA,
     Type::BYTEA,
+    Type::TEXT,
 ];
 
 const VALUE_COLUMNS: &str = "account_id, event_id, parameter_id, value, value_uuid, value_type";
@@ -120,7 +122,8 @@ async fn write_event(
     let duration = duration_column(e.duration_ms)?;
     let changes = e.changes.as_ref();
     let error = e.error.as_ref();
-    let values: [&(dyn ToSql + Sync); 35] = [
+    let document = search_document(e);
+    let values: [&(dyn ToSql + Sync); 36] = [
         &r.account,
         &e.id,
         &r.seq,
@@ -156,6 +159,7 @@ async fn write_event(
         &changes.map(|c| Json(&c.changed)),
         &e.content_digest.as_slice(),
         &hash.as_slice(),
+        &document,
     ];
     writer.write(&values).await
 }

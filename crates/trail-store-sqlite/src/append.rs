@@ -8,6 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, Statement, Transaction};
 use trail_core::encoding::event_hash;
 use trail_core::input::truncate_micros;
 use trail_core::{ActorKind, Catalogue, NewEvent, ParamValue};
+use trail_store::search::search_document;
 use trail_store::{
     AppendOutcome, AppendRequest, Appended, NewSession, StoreResult, SESSION_JOIN_WINDOW_HOURS,
 };
@@ -83,6 +84,9 @@ pub fn append(
         let mut w = BatchWriter {
             tx: &tx,
             insert_event: tx.prepare(&insert_event_sql("events")).map_err(db_error)?,
+            insert_text: tx
+                .prepare(&insert_text_sql("events_text"))
+                .map_err(db_error)?,
             insert_value: tx
                 .prepare(&insert_value_sql("event_parameter_values"))
                 .map_err(db_error)?,
@@ -115,6 +119,11 @@ fn insert_event_sql(table: &str) -> String {
     )
 }
 
+/// The INSERT of one event's search document into `table` (`events_text` or the benchmark's copy).
+fn insert_text_sql(table: &str) -> String {
+    format!("INSERT INTO {table} (rowid, document) VALUES (?1, ?2)")
+}
+
 fn insert_value_sql(table: &str) -> String {
     format!(
         "INSERT INTO {table} (account_id, event_id, parameter_id, value, value_uuid, value_type)
@@ -133,49 +142,53 @@ struct EventRow<'e> {
     event: &'e NewEvent,
 }
 
-fn insert_event_row(stmt: &mut Statement, row: &EventRow) -> StoreResult<()> {
+/// Inserts the event's row and its search document.
+fn insert_event_row(stmt: &mut Statement, text: &mut Statement, row: &EventRow) -> StoreResult<()> {
     let e = row.event;
     let resource = e.resource.as_ref();
     let changes = e.changes.as_ref();
     let error = e.error.as_ref();
-    stmt.execute(params![
-        row.account,
-        e.id,
-        row.seq,
-        row.type_id,
-        micros(&e.occurred_at),
-        row.received_at,
-        e.session_id,
-        row.user_id,
-        e.actor.kind.as_str(),
-        e.actor.id,
-        e.actor.name,
-        e.actor.email,
-        e.source.as_str(),
-        resource.map(|r| r.kind.as_str()),
-        resource.and_then(|r| r.id.as_deref()),
-        resource.and_then(|r| r.name.as_deref()),
-        e.package,
-        e.action.as_str(),
-        e.status.as_str(),
-        e.level.as_str(),
-        e.duration_ms.map(|d| d as i64),
-        e.ip,
-        e.user_agent,
-        e.request_id,
-        e.operation_id,
-        e.message,
-        error.is_some(),
-        error.map(|x| x.message.as_str()),
-        error.and_then(|x| x.stack_trace.as_deref()),
-        error.map(|x| x.signature.as_str()),
-        changes.map(|c| c.before.to_string()),
-        changes.map(|c| c.after.to_string()),
-        changes.map(|c| serde_json::to_string(&c.changed).unwrap_or_default()),
-        &e.content_digest[..],
-        &row.hash[..],
-    ])
-    .map_err(db_error)?;
+    let rowid = stmt
+        .insert(params![
+            row.account,
+            e.id,
+            row.seq,
+            row.type_id,
+            micros(&e.occurred_at),
+            row.received_at,
+            e.session_id,
+            row.user_id,
+            e.actor.kind.as_str(),
+            e.actor.id,
+            e.actor.name,
+            e.actor.email,
+            e.source.as_str(),
+            resource.map(|r| r.kind.as_str()),
+            resource.and_then(|r| r.id.as_deref()),
+            resource.and_then(|r| r.name.as_deref()),
+            e.package,
+            e.action.as_str(),
+            e.status.as_str(),
+            e.level.as_str(),
+            e.duration_ms.map(|d| d as i64),
+            e.ip,
+            e.user_agent,
+            e.request_id,
+            e.operation_id,
+            e.message,
+            error.is_some(),
+            error.map(|x| x.message.as_str()),
+            error.and_then(|x| x.stack_trace.as_deref()),
+            error.map(|x| x.signature.as_str()),
+            changes.map(|c| c.before.to_string()),
+            changes.map(|c| c.after.to_string()),
+            changes.map(|c| serde_json::to_string(&c.changed).unwrap_or_default()),
+            &e.content_digest[..],
+            &row.hash[..],
+        ])
+        .map_err(db_error)?;
+    text.execute(params![rowid, search_document(e)])
+        .map_err(db_error)?;
     Ok(())
 }
 
@@ -183,6 +196,7 @@ struct BatchWriter<'a> {
     tx: &'a Transaction<'a>,
     // Prepared once per batch: looking a statement up in the cache hashes its whole text.
     insert_event: Statement<'a>,
+    insert_text: Statement<'a>,
     insert_value: Statement<'a>,
     known: &'a IdCache,
     fresh: IdCache,
@@ -295,7 +309,7 @@ impl BatchWriter<'_> {
             hash,
             event: e,
         };
-        insert_event_row(&mut self.insert_event, &row)?;
+        insert_event_row(&mut self.insert_event, &mut self.insert_text, &row)?;
         for (name, value) in &e.params {
             let (param_id, declared) = self.param_id(account, type_id, name, value)?;
             let value_type = Some(value.data_type()).filter(|t| *t != declared);
@@ -465,11 +479,17 @@ impl BatchWriter<'_> {
 /// numbers or hashing).
 pub fn raw_bulk_load(conn: &mut Connection, events: &[NewEvent]) -> StoreResult<()> {
     let tx = conn.transaction().map_err(db_error)?;
-    tx.execute_batch("DELETE FROM bench_raw_events; DELETE FROM bench_raw_parameter_values;")
-        .map_err(db_error)?;
+    tx.execute_batch(
+        "DELETE FROM bench_raw_events; DELETE FROM bench_raw_parameter_values;
+         INSERT INTO bench_raw_text (bench_raw_text) VALUES ('delete-all');",
+    )
+    .map_err(db_error)?;
     {
         let mut insert_event = tx
             .prepare(&insert_event_sql("bench_raw_events"))
+            .map_err(db_error)?;
+        let mut insert_text = tx
+            .prepare(&insert_text_sql("bench_raw_text"))
             .map_err(db_error)?;
         let mut insert_value = tx
             .prepare(&insert_value_sql("bench_raw_parameter_values"))
@@ -485,7 +505,7 @@ pub fn raw_bulk_load(conn: &mut Connection, events: &[NewEvent]) -> StoreResult<
                 hash: [0; 32],
                 event,
             };
-            insert_event_row(&mut insert_event, &row)?;
+            insert_event_row(&mut insert_event, &mut insert_text, &row)?;
             for (name, value) in &event.params {
                 let next = names.len() as i64;
                 let id = *names.entry(name.as_str()).or_insert(next);

@@ -2,11 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{params, Connection, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use trail_core::{
     Actor, Changes, ErrorInfo, Event, EventType, NewEvent, ParamValue, Resource, ResourceKind,
 };
-use trail_store::search::{search_sql, Cursor, SearchPage, SearchRequest, SqlArg};
+use trail_store::search::{
+    search_sql_with, uses_text_index, Cursor, SearchPage, SearchRequest, SqlArg, Strategy,
+    TextIndex,
+};
 use trail_store::usage::{assemble, usage_sql, EntityUsage};
 use trail_store::{EventTypeRecord, ParameterRecord, StoreError, StoreResult};
 use uuid::Uuid;
@@ -17,8 +20,11 @@ const COLUMNS: &str = "e.account_id, e.seq, e.received_at, e.hash, e.id, t.name,
     e.actor_id, e.actor_name, e.actor_email, e.session_id, e.source, e.resource_kind, e.resource_id, e.resource_name,
     e.package, e.action, e.status, e.level, e.duration_ms, e.ip, e.user_agent, e.request_id, e.operation_id,
     e.description, e.error_message, e.error_stack_trace, e.error_signature, e.changes_before, e.changes_after,
-    e.changed_fields, e.content_digest
-    FROM events e JOIN event_types t ON t.id = e.event_type_id";
+    e.changed_fields, e.content_digest";
+const FROM: &str = "FROM events e JOIN event_types t ON t.id = e.event_type_id";
+/// [`FROM`], reading events in time order only.
+const FROM_BY_TIME: &str =
+    "FROM events e INDEXED BY events_by_time JOIN event_types t ON t.id = e.event_type_id";
 
 /// The columns of one event row, before the text columns are parsed.
 struct RawEvent {
@@ -156,7 +162,16 @@ fn query(
     where_sql: &str,
     args: impl rusqlite::Params,
 ) -> StoreResult<Vec<Event>> {
-    let sql = format!("SELECT {COLUMNS} {where_sql}");
+    query_from(conn, FROM, where_sql, args)
+}
+
+fn query_from(
+    conn: &Connection,
+    from: &str,
+    where_sql: &str,
+    args: impl rusqlite::Params,
+) -> StoreResult<Vec<Event>> {
+    let sql = format!("SELECT {COLUMNS} {from} {where_sql}");
     let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
     let rows = stmt
         .query_map(args, |r| Ok((raw(r)?, r.get::<_, String>(19)?)))
@@ -208,6 +223,15 @@ impl trail_store::search::Dialect for Dialect {
     fn day_number(&self, column: &str) -> String {
         format!("({column} / 86400000000)")
     }
+
+    fn bytewise(&self, column: &str) -> String {
+        // SQLite's default collation is BINARY.
+        column.to_string()
+    }
+
+    fn text_index(&self) -> TextIndex {
+        TextIndex::Fts5Trigram
+    }
 }
 
 pub fn entity_usage(
@@ -239,14 +263,93 @@ pub fn usage(
     entity_usage(conn, usage_sql(&Dialect, account, kind, id, from, to))
 }
 
+/// How many of the newest events a free-text search reads in order before it
+/// turns to the text index.
+const SCAN_WINDOW: i64 = 4000;
+
+/// One page of a search. Free text found through the trigram index costs the same
+/// however common the text is (every match is collected, then sorted), while
+/// common text is found at once by reading the newest events in order. So such a
+/// page first reads a window of the newest events, and asks the index only for
+/// what it still lacks, older than the window: both steps are bounded, by the
+/// window and by the number of matches.
 pub fn search(conn: &Connection, account: Uuid, req: &SearchRequest) -> StoreResult<SearchPage> {
-    let sql = search_sql(&Dialect, account, req);
-    let args: Vec<rusqlite::types::Value> = sql.args.into_iter().map(sqlite_value).collect();
-    let events = query(conn, &sql.text, rusqlite::params_from_iter(args))?;
+    let events = if !uses_text_index(&Dialect, &req.filter) {
+        run_search(conn, account, req, Strategy::default())?
+    } else {
+        match window_floor(conn, account, req.after)? {
+            None => run_search(
+                conn,
+                account,
+                req,
+                Strategy {
+                    floor: None,
+                    scan_text: true,
+                },
+            )?,
+            Some(floor) => {
+                let window = Strategy {
+                    floor: Some(floor),
+                    scan_text: true,
+                };
+                let mut events = run_search(conn, account, req, window)?;
+                let missing = req.limit.saturating_sub(events.len() as u32);
+                if missing > 0 {
+                    let older = SearchRequest {
+                        filter: req.filter.clone(),
+                        after: Some(floor),
+                        limit: missing,
+                    };
+                    events.extend(run_search(conn, account, &older, Strategy::default())?);
+                }
+                events
+            }
+        }
+    };
     let next = (events.len() == req.limit as usize)
         .then(|| events.last().map(Cursor::of))
         .flatten();
     Ok(SearchPage { events, next })
+}
+
+fn run_search(
+    conn: &Connection,
+    account: Uuid,
+    req: &SearchRequest,
+    strategy: Strategy,
+) -> StoreResult<Vec<Event>> {
+    let sql = search_sql_with(&Dialect, account, req, strategy);
+    let args: Vec<rusqlite::types::Value> = sql.args.into_iter().map(sqlite_value).collect();
+    let from = if strategy.scan_text {
+        FROM_BY_TIME
+    } else {
+        FROM
+    };
+    query_from(conn, from, &sql.text, rusqlite::params_from_iter(args))
+}
+
+/// The oldest position of the window of [`SCAN_WINDOW`] events before `after`,
+/// or `None` when fewer events remain.
+fn window_floor(
+    conn: &Connection,
+    account: Uuid,
+    after: Option<Cursor>,
+) -> StoreResult<Option<Cursor>> {
+    let (time, seq) = after.map_or((i64::MAX, i64::MAX), |c| (c.time.timestamp_micros(), c.seq));
+    conn.prepare_cached(
+        "SELECT event_time, seq FROM events INDEXED BY events_by_time
+         WHERE account_id = ?1 AND (event_time, seq) < (?2, ?3)
+         ORDER BY event_time DESC, seq DESC LIMIT 1 OFFSET ?4",
+    )
+    .map_err(db_error)?
+    .query_row(params![account, time, seq, SCAN_WINDOW - 1], |r| {
+        Ok(Cursor {
+            time: crate::codec::from_micros(r.get(0)?),
+            seq: r.get(1)?,
+        })
+    })
+    .optional()
+    .map_err(db_error)
 }
 
 fn sqlite_value(a: SqlArg) -> rusqlite::types::Value {

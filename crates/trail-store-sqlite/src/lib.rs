@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_events.sql")),
     (2, include_str!("../migrations/0002_search.sql")),
     (3, include_str!("../migrations/0003_entities.sql")),
+    (4, include_str!("../migrations/0004_text.sql")),
 ];
 
 /// The embedded backend.

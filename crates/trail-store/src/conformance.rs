@@ -11,6 +11,7 @@ use trail_core::input::truncate_micros;
 use trail_core::{Actor, ActorKind, InputContext, Limits, NewEvent, Source};
 use uuid::Uuid;
 
+use crate::search::Cursor;
 use crate::{AppendOutcome, AppendRequest, NewApiKey, NewSession, NewUser, Role, Store};
 
 #[macro_export]
@@ -23,7 +24,8 @@ macro_rules! conformance_tests {
             sessions_start_list_end, user_events_join_a_session, accounts_are_isolated,
             recent_events_page_newest_first, groups_nest, raw_bulk_load_writes_rows,
             sessions_join_within_the_window, search_answers_the_seeds_questions,
-            search_pages_with_cursors, entity_activity_and_usage);
+            search_pages_with_cursors, entity_activity_and_usage,
+            free_text_finds_rare_and_common_text);
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
         $(
@@ -721,6 +723,10 @@ pub async fn search_answers_the_seeds_questions(store: Arc<dyn Store>) {
         ("date:7d", &[0, 1, 6, 3, 2]),
         ("-package:Charts date:1d", &[1, 6]),
         ("%", &[]),
+        ("Q2", &[0]),
+        ("eu", &[5]),
+        ("SALES ANALYSIS", &[0]),
+        ("db1", &[]),
     ];
     for (q, expected) in cases {
         assert_eq!(
@@ -810,4 +816,59 @@ pub async fn entity_activity_and_usage(store: Arc<dyn Store>) {
             .events,
         0
     );
+}
+
+/// Free text is found however rare or common it is, and however old: among
+/// thousands of newer events, and on every page.
+pub async fn free_text_finds_rare_and_common_text(store: Arc<dyn Store>) {
+    let account = store.create_account("haystack").await.unwrap().id;
+    let now = Utc::now();
+    let at = |secs: i64| (now - Duration::seconds(secs)).to_rfc3339();
+    let needle = |secs: i64| {
+        event(json!({"type": "log", "occurred_at": at(secs), "message": "Needle found"}))
+    };
+    let needles = vec![needle(10), needle(6_000), needle(864_000)];
+    append_one(&store, account, needles.clone()).await;
+    for chunk in 0..6 {
+        let hay = (0..1_000)
+            .map(|i| event(json!({"type": "log", "occurred_at": at(chunk * 1_000 + i), "message": "heartbeat"})))
+            .collect();
+        append_one(&store, account, hay).await;
+    }
+    let page = |q: &str, after, limit| {
+        let filter = trail_core::query::Query::parse(q)
+            .unwrap()
+            .resolve(&trail_core::query::Viewer {
+                now,
+                tz: &Utc,
+                login: None,
+            })
+            .unwrap();
+        let store = store.clone();
+        async move {
+            let req = crate::search::SearchRequest {
+                filter,
+                after,
+                limit,
+            };
+            store.search(account, &req).await.unwrap()
+        }
+    };
+    let first = page("needle", None, 2).await;
+    let second = page("needle", first.next, 2).await;
+    let found: Vec<Uuid> = first
+        .events
+        .iter()
+        .chain(&second.events)
+        .map(|e| e.body.id)
+        .collect();
+    assert_eq!(found, needles.iter().map(|e| e.id).collect::<Vec<_>>());
+    assert!(second.next.is_none());
+    let common = page("heartbeat", None, 50).await;
+    assert_eq!(common.events.len(), 50);
+    assert!(common
+        .events
+        .windows(2)
+        .all(|w| Cursor::of(&w[0]) > Cursor::of(&w[1])));
+    assert_eq!(page("-heartbeat", None, 10).await.events.len(), 3);
 }

@@ -29,7 +29,7 @@ pub struct SearchPage {
 /// Events are ordered by when they happened, ties by sequence number, so a
 /// position stays valid while new events arrive. A cursor only ever moves within
 /// the caller's own account: every search is scoped by account first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Cursor {
     pub time: DateTime<Utc>,
     pub seq: i64,
@@ -92,6 +92,85 @@ pub trait Dialect {
     fn ilike(&self) -> &'static str;
     /// Whole days since 1970-01-01 (UTC) of a timestamp column, as an integer.
     fn day_number(&self, column: &str) -> String;
+    /// A column compared byte by byte, so that a prefix is one range of its index.
+    fn bytewise(&self, column: &str) -> String;
+    /// How this backend indexes the [`search_document`] of events.
+    fn text_index(&self) -> TextIndex;
+}
+
+/// The index behind free-text search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextIndex {
+    /// SQLite: a contentless FTS5 table `events_text` with the trigram tokenizer,
+    /// keyed by the events' rowid. Texts shorter than a trigram fall back to a scan.
+    Fts5Trigram,
+    /// PostgreSQL: the column `events.search_text` under a `pg_trgm` GIN index.
+    TrigramColumn,
+}
+
+/// Where a search looks and how it evaluates free text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Strategy {
+    /// Only events at or after this position (a window of the newest events).
+    pub floor: Option<Cursor>,
+    /// Evaluate free text row by row over the columns instead of through the text
+    /// index: cheaper when matches are frequent and the window is small.
+    pub scan_text: bool,
+}
+
+/// The text a free-text search looks in: what a person would type to find the
+/// event (who, what, which resource and package, the message and error, the
+/// address and the parameter values), lowercased, one field per line so that no
+/// match spans two fields. Ids are left out: they are found by `id:`,
+/// `resource.id:`, `session:` and `request:`, and their random trigrams would
+/// bloat the index.
+pub fn search_document(e: &trail_core::NewEvent) -> String {
+    let resource = e.resource.as_ref();
+    let fields = [
+        Some(e.actor.id.as_str()),
+        e.actor.name.as_deref(),
+        Some(e.action.as_str()),
+        Some(e.event_type.as_str()),
+        resource.map(|r| r.kind.as_str()),
+        resource.and_then(|r| r.name.as_deref()),
+        e.package.as_deref(),
+        e.message.as_deref(),
+        e.error.as_ref().map(|x| x.message.as_str()),
+        e.ip.as_deref(),
+    ];
+    let values = e
+        .params
+        .values()
+        .filter(|v| v.entity_id().is_none())
+        .map(|v| v.to_text());
+    let mut doc = String::new();
+    for field in fields
+        .into_iter()
+        .flatten()
+        .map(str::to_string)
+        .chain(values)
+    {
+        if !doc.is_empty() {
+            doc.push('\n');
+        }
+        doc.push_str(&field.to_lowercase());
+    }
+    doc
+}
+
+/// Whether a search with this filter finds its free text through the text index
+/// (and so may be worth a cheaper first look at the newest events).
+pub fn uses_text_index(d: &dyn Dialect, filter: &Filter) -> bool {
+    d.text_index() == TextIndex::Fts5Trigram
+        && filter
+            .terms
+            .iter()
+            .any(|t| matches!(&t.condition, Condition::Text(x) if indexable(x)))
+}
+
+/// The trigram index can answer texts of at least three characters.
+fn indexable(text: &str) -> bool {
+    text.chars().count() >= 3
 }
 
 /// An argument of the generated SQL.
@@ -112,9 +191,20 @@ pub struct Sql {
 
 /// The `WHERE ... ORDER BY ... LIMIT` tail of a search over `events e JOIN event_types t`.
 pub fn search_sql(d: &dyn Dialect, account: Uuid, req: &SearchRequest) -> Sql {
+    search_sql_with(d, account, req, Strategy::default())
+}
+
+/// [`search_sql`] under a [`Strategy`].
+pub fn search_sql_with(
+    d: &dyn Dialect,
+    account: Uuid,
+    req: &SearchRequest,
+    strategy: Strategy,
+) -> Sql {
     let mut b = Builder {
         d,
         sql: Sql::default(),
+        scan_text: strategy.scan_text,
     };
     let acc = b.arg(SqlArg::Uuid(account));
     let mut clauses = vec![format!("e.account_id = {acc}")];
@@ -127,6 +217,10 @@ pub fn search_sql(d: &dyn Dialect, account: Uuid, req: &SearchRequest) -> Sql {
         // as one range of the (event_time, seq) index.
         clauses.push(format!("(e.event_time, e.seq) < ({t}, {s})"));
     }
+    if let Some(f) = strategy.floor {
+        let (t, s) = (b.arg(SqlArg::Time(f.time)), b.arg(SqlArg::Int(f.seq)));
+        clauses.push(format!("(e.event_time, e.seq) >= ({t}, {s})"));
+    }
     let limit = b.arg(SqlArg::Int(i64::from(req.limit)));
     b.sql.text = format!(
         "WHERE {} ORDER BY e.event_time DESC, e.seq DESC LIMIT {limit}",
@@ -138,6 +232,7 @@ pub fn search_sql(d: &dyn Dialect, account: Uuid, req: &SearchRequest) -> Sql {
 struct Builder<'d> {
     d: &'d dyn Dialect,
     sql: Sql,
+    scan_text: bool,
 }
 
 impl Builder<'_> {
@@ -283,16 +378,31 @@ impl Builder<'_> {
         format!("e.resource_kind = {kind} OR {name} OR e.resource_id = {id}")
     }
 
-    /// `192.168.1` matches 192.168.1.x; a full address only itself.
+    /// `192.168.1` matches 192.168.1.x; a full address only itself. Both are
+    /// ranges of the address index.
     fn ip(&mut self, prefix: &str) -> String {
-        let exact = self.text(prefix);
-        if prefix.ends_with('.') || prefix.ends_with(':') {
-            let p = self.starts_with("e.ip", prefix);
-            return format!("{p} OR e.ip = {exact}");
+        let prefix = prefix.to_lowercase();
+        let exact = self.text(&prefix);
+        let column = self.d.bytewise("e.ip");
+        let under = if prefix.ends_with('.') || prefix.ends_with(':') {
+            prefix
+        } else {
+            let sep = if prefix.contains(':') { ':' } else { '.' };
+            format!("{prefix}{sep}")
+        };
+        let range = self.prefix_range(&column, &under);
+        format!("{column} = {exact} OR ({range})")
+    }
+
+    /// `column` starts with `prefix`, as a range; `prefix` is ASCII (an address).
+    fn prefix_range(&mut self, column: &str, prefix: &str) -> String {
+        let mut end = prefix.as_bytes().to_vec();
+        if let Some(last) = end.last_mut() {
+            *last += 1;
         }
-        let sep = if prefix.contains(':') { ":" } else { "." };
-        let under = self.starts_with("e.ip", &format!("{prefix}{sep}"));
-        format!("e.ip = {exact} OR {under}")
+        let lo = self.text(prefix);
+        let hi = self.text(&String::from_utf8_lossy(&end));
+        format!("{column} >= {lo} AND {column} < {hi}")
     }
 
     fn between(&mut self, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> String {
@@ -344,8 +454,26 @@ impl Builder<'_> {
         format!("e.request_id = {exact} OR {follow}")
     }
 
-    /// A word or phrase anywhere a person would look for it.
+    /// A word or phrase anywhere a person would look for it: a substring of the
+    /// event's [`search_document`].
     fn free_text(&mut self, text: &str, acc: &str) -> String {
+        let lowered = text.to_lowercase();
+        match self.d.text_index() {
+            TextIndex::TrigramColumn => {
+                let p = self.text(&format!("%{}%", like_escape(&lowered)));
+                format!("e.search_text LIKE {p} ESCAPE '\\'")
+            }
+            TextIndex::Fts5Trigram if indexable(text) && !self.scan_text => {
+                // A quoted FTS5 string: a phrase of consecutive trigrams, i.e. a substring.
+                let p = self.text(&format!("\"{}\"", lowered.replace('"', "\"\"")));
+                format!("e.rowid IN (SELECT rowid FROM events_text WHERE events_text MATCH {p})")
+            }
+            TextIndex::Fts5Trigram => self.document_scan(&lowered, acc),
+        }
+    }
+
+    /// [`search_document`] contains `text`, evaluated over the stored columns.
+    fn document_scan(&mut self, text: &str, acc: &str) -> String {
         let mut parts: Vec<String> = [
             "e.actor_id",
             "e.actor_name",
@@ -353,18 +481,18 @@ impl Builder<'_> {
             "t.name",
             "e.resource_kind",
             "e.resource_name",
-            "e.resource_id",
             "e.package",
             "e.description",
             "e.error_message",
+            "e.ip",
         ]
         .iter()
         .map(|c| self.contains(c, text))
         .collect();
-        parts.push(self.starts_with("e.ip", text));
         let value = self.contains("v.value", text);
         parts.push(format!(
-            "EXISTS (SELECT 1 FROM event_parameter_values v WHERE v.account_id = {acc} AND v.event_id = e.id AND {value})"
+            "EXISTS (SELECT 1 FROM event_parameter_values v WHERE v.account_id = {acc} \
+             AND v.event_id = e.id AND v.value_uuid IS NULL AND {value})"
         ));
         parts.join(" OR ")
     }
