@@ -45,9 +45,9 @@ fn scenarios() -> Vec<(&'static str, String)> {
 }
 
 pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
+    let scratch = std::env::temp_dir().join(format!("trail-bench-{}", uuid::Uuid::now_v7()));
     let database = if args.store == "sqlite" {
-        let dir = std::env::temp_dir().join(format!("trail-bench-{}", uuid::Uuid::now_v7()));
-        Database::Sqlite(dir.join("bench.db"))
+        Database::Sqlite(scratch.join("bench.db"))
     } else {
         Database::Postgres(args.store.clone())
     };
@@ -101,17 +101,41 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
             pct(0.99)
         );
     }
-    let t = Instant::now();
-    let body = client.export("", "csv", None).await?.bytes().await?;
-    let secs = t.elapsed().as_secs_f64();
-    let lines = body.iter().filter(|b| **b == b'\n').count();
-    println!(
-        "\nCSV export: {} MB, ~{} rows in {secs:.2} s = {:.0} rows/s",
-        body.len() / 1_000_000,
-        lines - 1,
-        (lines - 1) as f64 / secs
-    );
+    export(&client).await?;
     let _ = stop.send(());
     serving.await??;
+    let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
+}
+
+/// Streams a CSV export of everything and prints its rate and this process's
+/// peak memory while it ran (server and client share the process).
+async fn export(client: &trail_client::Client) -> anyhow::Result<()> {
+    use futures::StreamExt;
+    // Writing 5 to clear_refs resets the peak resident set size (VmHWM).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let t = Instant::now();
+    let mut body = client.export("", "csv", None).await?.bytes_stream();
+    let (mut bytes, mut lines) = (0usize, 0usize);
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk?;
+        bytes += chunk.len();
+        lines += chunk.iter().filter(|b| **b == b'\n').count();
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let rows = lines.saturating_sub(1);
+    println!(
+        "\nCSV export: {} MB, ~{rows} rows in {secs:.2} s = {:.0} rows/s, peak RSS {}",
+        bytes / 1_000_000,
+        rows as f64 / secs,
+        peak_rss().unwrap_or_else(|| "unknown".into())
+    );
+    Ok(())
+}
+
+/// `VmHWM` of this process, as Linux reports it.
+fn peak_rss() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    Some(line.trim_start_matches("VmHWM:").trim().to_string())
 }

@@ -8,7 +8,7 @@ use tokio_postgres::types::ToSql;
 use trail_core::input::truncate_micros;
 use trail_core::{Event, NewEvent};
 use trail_store::search::{search_sql, Cursor, SearchPage, SearchRequest, SqlArg, TextIndex};
-use trail_store::usage::{assemble, usage_sql, EntityUsage};
+use trail_store::usage::{assemble, usage_sql, EntityUsage, UsageRequest};
 use trail_store::{EventTypeRecord, ParameterRecord, StoreResult};
 use uuid::Uuid;
 
@@ -63,8 +63,8 @@ impl trail_store::search::Dialect for Dialect {
         "ILIKE"
     }
 
-    fn day_number(&self, column: &str) -> String {
-        format!("CAST(floor(extract(epoch FROM {column}) / 86400) AS BIGINT)")
+    fn bucket_number(&self, column: &str, seconds: i64) -> String {
+        format!("CAST(floor(extract(epoch FROM {column}) / {seconds}) AS BIGINT)")
     }
 
     fn bytewise(&self, column: &str) -> String {
@@ -79,13 +79,10 @@ impl trail_store::search::Dialect for Dialect {
 pub(crate) async fn usage(
     client: &Client,
     account: Uuid,
-    kind: &str,
-    id: &str,
-    from: chrono::DateTime<Utc>,
-    to: chrono::DateTime<Utc>,
+    req: &UsageRequest,
 ) -> StoreResult<EntityUsage> {
     let mut results = Vec::new();
-    for sql in usage_sql(&Dialect, account, kind, id, from, to) {
+    for sql in usage_sql(&Dialect, account, req) {
         let args: Vec<Box<dyn ToSql + Sync + Send>> = sql.args.into_iter().map(pg_value).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = args
             .iter()
@@ -104,7 +101,7 @@ pub(crate) async fn usage(
             .collect::<StoreResult<Vec<_>>>()?;
         results.push(rows);
     }
-    Ok(assemble(results))
+    Ok(assemble(results, req.tz))
 }
 
 pub(crate) async fn search(

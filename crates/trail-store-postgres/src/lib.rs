@@ -26,6 +26,7 @@ use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, R
 use tokio_postgres::NoTls;
 use trail_core::{Event, NewEvent};
 use trail_store::search::{SearchPage, SearchRequest};
+use trail_store::usage::UsageRequest;
 use trail_store::{
     Account, ApiKey, AppendOutcome, AppendRequest, EventTypeRecord, Group, NewApiKey, NewSession,
     NewUser, Session, Store, StoreError, StoreResult, User,
@@ -211,12 +212,9 @@ impl Store for PostgresStore {
     async fn entity_usage(
         &self,
         account: Uuid,
-        kind: &str,
-        id: &str,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        request: &UsageRequest,
     ) -> StoreResult<trail_store::usage::EntityUsage> {
-        events::usage(&self.client().await?, account, kind, id, from, to).await
+        events::usage(&self.client().await?, account, request).await
     }
 
     async fn event_types(&self, account: Uuid) -> StoreResult<Vec<EventTypeRecord>> {

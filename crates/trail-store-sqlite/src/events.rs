@@ -10,7 +10,7 @@ use trail_store::search::{
     search_sql_with, uses_text_index, Cursor, SearchPage, SearchRequest, SqlArg, Strategy,
     TextIndex,
 };
-use trail_store::usage::{assemble, usage_sql, EntityUsage};
+use trail_store::usage::{assemble, usage_sql, EntityUsage, UsageRequest};
 use trail_store::{EventTypeRecord, ParameterRecord, StoreError, StoreResult};
 use uuid::Uuid;
 
@@ -220,8 +220,8 @@ impl trail_store::search::Dialect for Dialect {
         "LIKE"
     }
 
-    fn day_number(&self, column: &str) -> String {
-        format!("({column} / 86400000000)")
+    fn bucket_number(&self, column: &str, seconds: i64) -> String {
+        format!("({column} / {})", seconds * 1_000_000)
     }
 
     fn bytewise(&self, column: &str) -> String {
@@ -234,9 +234,10 @@ impl trail_store::search::Dialect for Dialect {
     }
 }
 
-pub fn entity_usage(
+fn entity_usage(
     conn: &Connection,
     statements: Vec<trail_store::search::Sql>,
+    tz: trail_store::usage::Tz,
 ) -> StoreResult<EntityUsage> {
     let mut results = Vec::new();
     for sql in statements {
@@ -249,18 +250,11 @@ pub fn entity_usage(
             .map_err(db_error)?;
         results.push(rows.collect::<Result<Vec<_>, _>>().map_err(db_error)?);
     }
-    Ok(assemble(results))
+    Ok(assemble(results, tz))
 }
 
-pub fn usage(
-    conn: &Connection,
-    account: Uuid,
-    kind: &str,
-    id: &str,
-    from: chrono::DateTime<chrono::Utc>,
-    to: chrono::DateTime<chrono::Utc>,
-) -> StoreResult<EntityUsage> {
-    entity_usage(conn, usage_sql(&Dialect, account, kind, id, from, to))
+pub fn usage(conn: &Connection, account: Uuid, req: &UsageRequest) -> StoreResult<EntityUsage> {
+    entity_usage(conn, usage_sql(&Dialect, account, req), req.tz)
 }
 
 /// How many of the newest events a free-text search reads in order before it

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
 use trail_core::{Event, NewEvent};
 use trail_store::search::{SearchPage, SearchRequest};
+use trail_store::usage::UsageRequest;
 use trail_store::{
     Account, ApiKey, AppendOutcome, AppendRequest, EventTypeRecord, Group, NewApiKey, NewSession,
     NewUser, Session, Store, StoreError, StoreResult, User,
@@ -292,13 +293,10 @@ impl Store for SqliteStore {
     async fn entity_usage(
         &self,
         account: Uuid,
-        kind: &str,
-        id: &str,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        request: &UsageRequest,
     ) -> StoreResult<trail_store::usage::EntityUsage> {
-        let (kind, id) = (kind.to_string(), id.to_string());
-        self.read(move |c| events::usage(c, account, &kind, &id, from, to))
+        let request = request.clone();
+        self.read(move |c| events::usage(c, account, &request))
             .await
     }
 

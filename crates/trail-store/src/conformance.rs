@@ -781,10 +781,27 @@ pub async fn entity_activity_and_usage(store: Arc<dyn Store>) {
         [e[3].id, e[2].id]
     );
     let now = Utc::now();
-    let usage = store
-        .entity_usage(account, "database", "db2", now - Duration::days(7), now)
-        .await
-        .unwrap();
+    let usage_of = |account: Uuid, kind: &str, id: &str, since: Duration, tz: chrono_tz::Tz| {
+        let (store, request) = (
+            store.clone(),
+            crate::usage::UsageRequest {
+                kind: kind.into(),
+                id: id.into(),
+                from: now - since,
+                to: now + Duration::seconds(1),
+                tz,
+            },
+        );
+        async move { store.entity_usage(account, &request).await.unwrap() }
+    };
+    let usage = usage_of(
+        account,
+        "database",
+        "db2",
+        Duration::days(7),
+        chrono_tz::UTC,
+    )
+    .await;
     assert_eq!((usage.events, usage.failures, usage.users), (2, 1, 1));
     assert_eq!(usage.per_day.iter().map(|d| d.events).sum::<i64>(), 2);
     assert!(
@@ -799,23 +816,45 @@ pub async fn entity_activity_and_usage(store: Arc<dyn Store>) {
         ),
         ("updated", 2)
     );
-    let nothing = store
-        .entity_usage(account, "database", "db2", now - Duration::hours(1), now)
-        .await
-        .unwrap();
+    let nothing = usage_of(
+        account,
+        "database",
+        "db2",
+        Duration::hours(1),
+        chrono_tz::UTC,
+    )
+    .await;
     assert_eq!(
         (nothing.events, nothing.users, nothing.per_day.len()),
         (0, 0, 0)
     );
     let other = store.create_account("other").await.unwrap().id;
-    assert_eq!(
-        store
-            .entity_usage(other, "database", "db2", now - Duration::days(7), now)
-            .await
-            .unwrap()
-            .events,
-        0
-    );
+    let theirs = usage_of(other, "database", "db2", Duration::days(7), chrono_tz::UTC).await;
+    assert_eq!(theirs.events, 0);
+
+    // 23:30 yesterday in UTC is already today in Tokyo.
+    let today = now.date_naive();
+    let late = today
+        .pred_opt()
+        .unwrap()
+        .and_hms_opt(23, 30, 0)
+        .unwrap()
+        .and_utc();
+    append_one(
+        &store,
+        account,
+        vec![event(
+            json!({"type": "job-edited", "occurred_at": late.to_rfc3339(),
+        "resource": {"id": "etl", "name": "Daily ETL"}}),
+        )],
+    )
+    .await;
+    let days = |tz| async move {
+        let usage = usage_of(account, "job", "etl", Duration::days(7), tz).await;
+        usage.per_day.iter().map(|d| d.day).collect::<Vec<_>>()
+    };
+    assert_eq!(days(chrono_tz::UTC).await, [today.pred_opt().unwrap()]);
+    assert_eq!(days(chrono_tz::Asia::Tokyo).await, [today]);
 }
 
 /// Free text is found however rare or common it is, and however old: among
@@ -825,7 +864,9 @@ pub async fn free_text_finds_rare_and_common_text(store: Arc<dyn Store>) {
     let now = Utc::now();
     let at = |secs: i64| (now - Duration::seconds(secs)).to_rfc3339();
     let needle = |secs: i64| {
-        event(json!({"type": "log", "occurred_at": at(secs), "message": "Needle found"}))
+        event(
+            json!({"type": "log", "occurred_at": at(secs), "message": "Needle found", "ip": "10.9.8.7"}),
+        )
     };
     let needles = vec![needle(10), needle(6_000), needle(864_000)];
     append_one(&store, account, needles.clone()).await;
@@ -871,4 +912,7 @@ pub async fn free_text_finds_rare_and_common_text(store: Arc<dyn Store>) {
         .windows(2)
         .all(|w| Cursor::of(&w[0]) > Cursor::of(&w[1])));
     assert_eq!(page("-heartbeat", None, 10).await.events.len(), 3);
+    assert_eq!(page("ip:10.9.8", None, 10).await.events.len(), 3);
+    assert_eq!(page("ip:10.9.8.7", None, 10).await.events.len(), 3);
+    assert_eq!(page("ip:10.9.8.70", None, 10).await.events.len(), 0);
 }

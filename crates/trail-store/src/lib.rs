@@ -94,10 +94,7 @@ pub trait Store: Send + Sync + 'static {
     async fn entity_usage(
         &self,
         account: Uuid,
-        kind: &str,
-        id: &str,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        request: &usage::UsageRequest,
     ) -> StoreResult<usage::EntityUsage>;
     async fn event_types(&self, account: Uuid) -> StoreResult<Vec<EventTypeRecord>>;
     async fn event_count(&self, account: Uuid) -> StoreResult<u64>;

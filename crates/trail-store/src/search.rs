@@ -90,8 +90,9 @@ pub trait Dialect {
     fn placeholder(&self, n: usize) -> String;
     /// Case-insensitive `LIKE`.
     fn ilike(&self) -> &'static str;
-    /// Whole days since 1970-01-01 (UTC) of a timestamp column, as an integer.
-    fn day_number(&self, column: &str) -> String;
+    /// Whole periods of `seconds` since 1970-01-01 (UTC) of a timestamp column,
+    /// as an integer.
+    fn bucket_number(&self, column: &str, seconds: i64) -> String;
     /// A column compared byte by byte, so that a prefix is one range of its index.
     fn bytewise(&self, column: &str) -> String;
     /// How this backend indexes the [`search_document`] of events.
@@ -101,8 +102,10 @@ pub trait Dialect {
 /// The index behind free-text search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextIndex {
-    /// SQLite: a contentless FTS5 table `events_text` with the trigram tokenizer,
-    /// keyed by the events' rowid. Texts shorter than a trigram fall back to a scan.
+    /// SQLite: a contentless FTS5 table `events_text` with the trigram tokenizer
+    /// and no positions, keyed by the events' rowid: it finds the events holding
+    /// every trigram of a text, which are then checked for the text itself. Texts
+    /// shorter than a trigram fall back to a scan.
     Fts5Trigram,
     /// PostgreSQL: the column `events.search_text` under a `pg_trgm` GIN index.
     TrigramColumn,
@@ -158,14 +161,15 @@ pub fn search_document(e: &trail_core::NewEvent) -> String {
     doc
 }
 
-/// Whether a search with this filter finds its free text through the text index
+/// Whether a search with this filter finds free text or addresses through the text index
 /// (and so may be worth a cheaper first look at the newest events).
 pub fn uses_text_index(d: &dyn Dialect, filter: &Filter) -> bool {
     d.text_index() == TextIndex::Fts5Trigram
-        && filter
-            .terms
-            .iter()
-            .any(|t| matches!(&t.condition, Condition::Text(x) if indexable(x)))
+        && filter.terms.iter().any(|t| match &t.condition {
+            Condition::Text(x) => indexable(x),
+            Condition::Ip(prefixes) => prefixes.iter().any(|p| indexable(p)),
+            _ => false,
+        })
 }
 
 /// The trigram index can answer texts of at least three characters.
@@ -378,20 +382,24 @@ impl Builder<'_> {
         format!("e.resource_kind = {kind} OR {name} OR e.resource_id = {id}")
     }
 
-    /// `192.168.1` matches 192.168.1.x; a full address only itself. Both are
-    /// ranges of the address index.
+    /// `192.168.1` matches 192.168.1.x; a full address only itself. The address
+    /// is in the search document, so the text index finds the candidates.
     fn ip(&mut self, prefix: &str) -> String {
         let prefix = prefix.to_lowercase();
         let exact = self.text(&prefix);
         let column = self.d.bytewise("e.ip");
         let under = if prefix.ends_with('.') || prefix.ends_with(':') {
-            prefix
+            prefix.clone()
         } else {
             let sep = if prefix.contains(':') { ':' } else { '.' };
             format!("{prefix}{sep}")
         };
         let range = self.prefix_range(&column, &under);
-        format!("{column} = {exact} OR ({range})")
+        let exact = format!("{column} = {exact} OR ({range})");
+        match self.text_candidates(&prefix) {
+            Some(candidates) => format!("{candidates} AND ({exact})"),
+            None => exact,
+        }
     }
 
     /// `column` starts with `prefix`, as a range; `prefix` is ASCII (an address).
@@ -458,18 +466,36 @@ impl Builder<'_> {
     /// event's [`search_document`].
     fn free_text(&mut self, text: &str, acc: &str) -> String {
         let lowered = text.to_lowercase();
-        match self.d.text_index() {
-            TextIndex::TrigramColumn => {
-                let p = self.text(&format!("%{}%", like_escape(&lowered)));
-                format!("e.search_text LIKE {p} ESCAPE '\\'")
-            }
-            TextIndex::Fts5Trigram if indexable(text) && !self.scan_text => {
-                // A quoted FTS5 string: a phrase of consecutive trigrams, i.e. a substring.
-                let p = self.text(&format!("\"{}\"", lowered.replace('"', "\"\"")));
-                format!("e.rowid IN (SELECT rowid FROM events_text WHERE events_text MATCH {p})")
-            }
-            TextIndex::Fts5Trigram => self.document_scan(&lowered, acc),
+        if self.d.text_index() == TextIndex::TrigramColumn {
+            // The stored document itself: its candidates are exactly the matches.
+            return self.document_like(&lowered);
         }
+        let scan = self.document_scan(&lowered, acc);
+        match self.text_candidates(&lowered) {
+            Some(candidates) => format!("{candidates} AND ({scan})"),
+            None => scan,
+        }
+    }
+
+    /// Through the text index, the events whose document holds `text` (lowercase),
+    /// and perhaps a few more; `None` when the index cannot answer.
+    fn text_candidates(&mut self, text: &str) -> Option<String> {
+        match self.d.text_index() {
+            TextIndex::TrigramColumn => Some(self.document_like(text)),
+            TextIndex::Fts5Trigram if indexable(text) && !self.scan_text => {
+                let p = self.text(&all_trigrams(text));
+                Some(format!(
+                    "e.rowid IN (SELECT rowid FROM events_text WHERE events_text MATCH {p})"
+                ))
+            }
+            TextIndex::Fts5Trigram => None,
+        }
+    }
+
+    /// The stored document contains `text` (lowercase).
+    fn document_like(&mut self, text: &str) -> String {
+        let p = self.text(&format!("%{}%", like_escape(text)));
+        format!("e.search_text LIKE {p} ESCAPE '\\'")
     }
 
     /// [`search_document`] contains `text`, evaluated over the stored columns.
@@ -498,6 +524,19 @@ impl Builder<'_> {
     }
 }
 
+/// An FTS5 query for documents holding every trigram of `text`: `"abc" AND "bcd"`.
+fn all_trigrams(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut seen = std::collections::BTreeSet::new();
+    chars
+        .windows(3)
+        .map(|w| w.iter().collect::<String>())
+        .filter(|t| seen.insert(t.clone()))
+        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
 fn or(parts: Vec<String>) -> String {
     parts
         .into_iter()
@@ -515,6 +554,13 @@ fn like_escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trigram_queries_quote_and_deduplicate() {
+        assert_eq!(all_trigrams("aaaa"), "\"aaa\"");
+        assert_eq!(all_trigrams("a\"bc"), "\"a\"\"b\" AND \"\"\"bc\"");
+        assert_eq!(all_trigrams("ab"), "");
+    }
 
     #[test]
     fn cursors_round_trip_and_refuse_tampering() {

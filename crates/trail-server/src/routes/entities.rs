@@ -10,7 +10,7 @@ use serde::Deserialize;
 use trail_core::api::{ErrorBody, EventPage};
 use trail_core::names::ResourceKind;
 use trail_core::query::{Condition, Term, TimeRange};
-use trail_store::usage::EntityUsage;
+use trail_store::usage::{EntityUsage, UsageRequest};
 
 use super::events::{parse_filter, search_page};
 use crate::auth::Caller;
@@ -65,9 +65,12 @@ pub async fn activity(
 pub struct UsageParams {
     /// How many days back (default 7, at most 3650).
     days: Option<u32>,
+    /// IANA time zone in which days are counted (default UTC).
+    tz: Option<String>,
 }
 
-/// A high-level overview of one entity's use: events per day (UTC), distinct users,
+/// A high-level overview of one entity's use: events per day (in the caller's
+/// time zone), distinct users,
 /// top users and actions, failures.
 #[utoipa::path(get, path = "/api/v1/entities/{kind}/{id}/usage", tag = "entities", params(
         ("kind" = String, Path, description = "Resource kind, e.g. query"),
@@ -85,15 +88,15 @@ pub async fn usage(
     let kind = ResourceKind::parse(&kind)
         .map_err(|e| ApiError::BadRequest(format!("resource kind: {e}")))?;
     let range = last_days(p.days)?;
-    let (from, to) = (
-        range.from.unwrap_or_default(),
-        range.to.unwrap_or_else(Utc::now),
-    );
+    let request = UsageRequest {
+        kind: kind.as_str().to_string(),
+        id,
+        from: range.from.unwrap_or_default(),
+        to: range.to.unwrap_or_else(Utc::now),
+        tz: super::events::parse_tz(p.tz.as_deref())?,
+    };
     Ok(Json(
-        state
-            .store
-            .entity_usage(caller.account(), kind.as_str(), &id, from, to)
-            .await?,
+        state.store.entity_usage(caller.account(), &request).await?,
     ))
 }
 

@@ -307,16 +307,21 @@ pub(super) async fn search_page(
     }))
 }
 
-/// The query made concrete for this caller, in their time zone.
-pub(super) fn parse_filter(q: &str, tz: Option<&str>, caller: &Caller) -> Result<Filter, ApiError> {
-    let tz: Tz = match tz {
-        None | Some("") => Tz::UTC,
+/// The caller's time zone: an IANA name, UTC when absent.
+pub(super) fn parse_tz(tz: Option<&str>) -> Result<Tz, ApiError> {
+    match tz {
+        None | Some("") => Ok(Tz::UTC),
         Some(name) => name.parse().map_err(|_| {
             ApiError::BadRequest(format!(
                 "unknown time zone {name:?}; use an IANA name such as Europe/Berlin"
             ))
-        })?,
-    };
+        }),
+    }
+}
+
+/// The query made concrete for this caller, in their time zone.
+pub(super) fn parse_filter(q: &str, tz: Option<&str>, caller: &Caller) -> Result<Filter, ApiError> {
+    let tz = parse_tz(tz)?;
     let query = TrailQuery::parse(q).map_err(|e| ApiError::InvalidQuery(e.to_string()))?;
     let viewer = Viewer {
         now: Utc::now(),
