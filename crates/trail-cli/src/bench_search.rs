@@ -35,6 +35,11 @@ fn scenarios() -> Vec<(&'static str, String)> {
         ("free text: a resource name", "\"Top 10 Customers\"".into()),
         ("IP address", "ip:192.168.1.17".into()),
         (
+            "free text, rare: an error message",
+            "\"out of memory\"".into(),
+        ),
+        ("IP address, rare", "ip:192.168.1.45".into()),
+        (
             "entity activity, 7 days",
             format!(
                 "kind:query resource.id:{} date:7d",

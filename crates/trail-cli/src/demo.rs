@@ -90,6 +90,7 @@ pub async fn load(
         }
         done += n;
     }
+    store.refresh_statistics().await?;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "Loaded {done} demo events in {secs:.1} s ({:.0} events/s).",

@@ -228,4 +228,14 @@ impl Store for PostgresStore {
     async fn raw_bulk_load(&self, events: &[NewEvent]) -> StoreResult<()> {
         events::raw_bulk_load(&mut self.client().await?, events).await
     }
+
+    /// VACUUM sets the visibility map and hint bits a first read would otherwise
+    /// write; ANALYZE tells the planner how common addresses, users and words are.
+    async fn refresh_statistics(&self) -> StoreResult<()> {
+        self.client()
+            .await?
+            .batch_execute("VACUUM (ANALYZE) events, event_parameter_values")
+            .await
+            .map_err(error::db)
+    }
 }

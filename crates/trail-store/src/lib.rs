@@ -103,4 +103,11 @@ pub trait Store: Send + Sync + 'static {
     /// database offers (COPY, one prepared transaction) into scratch tables, without
     /// dedup, sessions or sequence numbers.
     async fn raw_bulk_load(&self, events: &[NewEvent]) -> StoreResult<()>;
+
+    /// After a bulk load: brings the planner's statistics (and whatever else the
+    /// database keeps for fast reads) up to date, instead of waiting for the
+    /// database's own background maintenance.
+    async fn refresh_statistics(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }

@@ -382,8 +382,9 @@ impl Builder<'_> {
         format!("e.resource_kind = {kind} OR {name} OR e.resource_id = {id}")
     }
 
-    /// `192.168.1` matches 192.168.1.x; a full address only itself. The address
-    /// is in the search document, so the text index finds the candidates.
+    /// `192.168.1` matches 192.168.1.x; a full address only itself. SQLite finds
+    /// the candidates through the text index (the address is in the document);
+    /// PostgreSQL has an index on the address.
     fn ip(&mut self, prefix: &str) -> String {
         let prefix = prefix.to_lowercase();
         let exact = self.text(&prefix);
@@ -396,9 +397,12 @@ impl Builder<'_> {
         };
         let range = self.prefix_range(&column, &under);
         let exact = format!("{column} = {exact} OR ({range})");
-        match self.text_candidates(&prefix) {
-            Some(candidates) => format!("{candidates} AND ({exact})"),
-            None => exact,
+        match self.d.text_index() {
+            TextIndex::Fts5Trigram => match self.text_candidates(&prefix) {
+                Some(candidates) => format!("{candidates} AND ({exact})"),
+                None => exact,
+            },
+            TextIndex::TrigramColumn => exact,
         }
     }
 
