@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use crate::error::{corrupt, db};
 use crate::rows::{
-    copy_events, copy_values, event_from_row, get, with_params, EventRow, ValueRow, SELECT_EVENTS,
+    copy_events, copy_values, event_from_row, get, with_params, EventRow, ValueRow,
+    EVENT_SELECT_LIST, SELECT_EVENTS,
 };
 
 pub(crate) async fn get_one(
@@ -115,7 +116,16 @@ pub(crate) async fn search(
         .iter()
         .map(|a| a.as_ref() as &(dyn ToSql + Sync))
         .collect();
-    let text = format!("{SELECT_EVENTS} {}", sql.text);
+    // The page is chosen from `events` alone and joined to its types afterwards:
+    // with the join inside, the planner misjudges how many rows match (it takes
+    // the two join keys as independent) and sorts all matches instead of reading
+    // the newest first.
+    let text = format!(
+        "SELECT {EVENT_SELECT_LIST} FROM (SELECT * FROM events e {}) e \
+         JOIN event_types t ON t.account_id = e.account_id AND t.id = e.event_type_id \
+         ORDER BY e.event_time DESC, e.seq DESC",
+        sql.text
+    );
     let rows = client.query(&text, &refs).await.map_err(db)?;
     let events = rows
         .iter()

@@ -257,13 +257,23 @@ fn encode_error(e: impl std::fmt::Display) -> StoreError {
 }
 
 /// The select list `event_from_row` reads; `e` is `events`, `t` its `event_types` row.
-pub(crate) const SELECT_EVENTS: &str = "SELECT e.account_id, e.id, e.seq, t.name AS type_name, \
+/// The columns of an event row, over `events e` joined to `event_types t`.
+macro_rules! event_columns {
+    () => {
+        "e.account_id, e.id, e.seq, t.name AS type_name, \
     e.event_time, e.received_at, e.session_id, e.actor_kind, e.actor_id, e.actor_name, \
     e.actor_email, e.source, e.resource_kind, e.resource_id, e.resource_name, e.package, \
     e.action, e.status, e.level, e.duration_ms, e.ip, e.user_agent, e.request_id, \
     e.operation_id, e.description, e.error_message, e.error_stack_trace, e.error_signature, \
-    e.changes_before, e.changes_after, e.changed_fields, e.content_digest, e.hash \
-    FROM events e JOIN event_types t ON t.account_id = e.account_id AND t.id = e.event_type_id";
+    e.changes_before, e.changes_after, e.changed_fields, e.content_digest, e.hash"
+    };
+}
+pub(crate) const EVENT_SELECT_LIST: &str = event_columns!();
+pub(crate) const SELECT_EVENTS: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM events e JOIN event_types t ON t.account_id = e.account_id AND t.id = e.event_type_id"
+);
 
 /// The parameters of some events of an account, by event, each value typed by its
 /// own type when it has one, else by the parameter's.
