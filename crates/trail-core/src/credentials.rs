@@ -42,6 +42,11 @@ impl Scope {
     pub fn may_read(self) -> bool {
         matches!(self, Scope::Read | Scope::Admin)
     }
+
+    /// Change settings, people, groups and keys.
+    pub fn may_administer(self) -> bool {
+        matches!(self, Scope::Admin)
+    }
 }
 
 impl fmt::Display for Scope {

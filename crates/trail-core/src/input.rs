@@ -163,6 +163,8 @@ pub struct InputContext {
     pub peer_ip: Option<IpAddr>,
     pub user_agent: Option<String>,
     pub limits: Limits,
+    /// The account's redaction rules, applied before anything else sees an item.
+    pub redactor: std::sync::Arc<crate::redact::Redactor>,
 }
 
 /// Timestamps are kept to the microsecond, the precision both stores hold.
@@ -205,7 +207,10 @@ impl InputContext {
         }
     }
 
-    fn validate(&self, index: usize, input: EventInput) -> Result<NewEvent, Vec<FieldError>> {
+    fn validate(&self, index: usize, mut input: EventInput) -> Result<NewEvent, Vec<FieldError>> {
+        // Secrets go first: the digest (kept for retries) and everything after
+        // see the redacted item only.
+        self.redactor.input(&mut input);
         let digest = content_digest(&input);
         let mut p = ItemParser {
             index,
@@ -539,6 +544,7 @@ pub(crate) mod tests_support {
             peer_ip: Some("10.0.0.9".parse().unwrap()),
             user_agent: Some("curl/8".into()),
             limits: Limits::default(),
+            redactor: Default::default(),
         }
     }
 }

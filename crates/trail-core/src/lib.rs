@@ -13,6 +13,7 @@ pub mod event;
 pub mod input;
 pub mod names;
 pub mod query;
+pub mod redact;
 
 pub use catalogue::{Catalogue, TypeInfo};
 pub use event::{

@@ -51,6 +51,13 @@ impl Caller {
         self.require(self.key.scope.may_read(), "read events or sessions")
     }
 
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        self.require(
+            self.key.scope.may_administer(),
+            "change settings, people or keys",
+        )
+    }
+
     fn require(&self, allowed: bool, what: &str) -> Result<(), ApiError> {
         if allowed {
             Ok(())

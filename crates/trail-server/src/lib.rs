@@ -3,11 +3,13 @@
 //! `Server::run` serves until the shutdown future resolves, then commits what was
 //! accepted before returning.
 
+mod audit;
 mod auth;
 pub mod bootstrap;
 mod error;
 mod openapi;
 mod routes;
+mod settings;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -53,6 +55,7 @@ pub(crate) struct AppState {
     pub ingestor: Ingestor,
     pub config: ServerConfig,
     pub key_usage: auth::KeyUsage,
+    pub settings: settings::SettingsCache,
 }
 
 pub struct Server {
@@ -70,6 +73,7 @@ impl Server {
             ingestor,
             config,
             key_usage: auth::KeyUsage::default(),
+            settings: settings::SettingsCache::default(),
         });
         Ok(Server {
             listener,

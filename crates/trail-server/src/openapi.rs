@@ -9,10 +9,11 @@ use crate::routes::*;
 #[openapi(
     info(title = "Trail", description = "Audit log and usage analytics server. Every /api/v1 endpoint takes `Authorization: Bearer <API key>`."),
     paths(ingest, get_event, search_events, export, activity, usage, list_event_types, start_session, end_session, get_session, list_sessions,
+        get_redaction, put_redaction, preview_redaction,
         healthz, readyz, metrics, openapi),
     components(schemas(trail_core::EventInput, trail_core::FieldError)),
     modifiers(&BearerAuth),
-    tags((name = "events"), (name = "entities"), (name = "sessions"), (name = "system"))
+    tags((name = "events"), (name = "entities"), (name = "sessions"), (name = "settings"), (name = "system"))
 )]
 pub struct ApiDoc;
 

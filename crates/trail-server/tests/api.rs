@@ -58,6 +58,7 @@ on_both_stores!(
     entity_activity_and_usage,
     injection_attempts_are_just_data,
     shutdown_commits_what_was_acknowledged,
+    secrets_are_redacted_before_storage,
 );
 
 async fn sends_and_reads_back_events(s: TestServer) {
@@ -670,6 +671,9 @@ async fn openapi_describes_every_endpoint() {
         ("/api/v1/sessions", "get"),
         ("/api/v1/sessions/{id}", "get"),
         ("/api/v1/sessions/{id}/end", "post"),
+        ("/api/v1/settings/redaction", "get"),
+        ("/api/v1/settings/redaction", "put"),
+        ("/api/v1/settings/redaction/preview", "post"),
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
@@ -690,4 +694,105 @@ async fn openapi_describes_every_endpoint() {
     assert_eq!(ready["store"], "sqlite");
     let types = s.client().event_types().await.unwrap();
     assert_eq!(types.as_array().unwrap().len(), 47);
+}
+
+async fn secrets_are_redacted_before_storage(s: TestServer) {
+    let c = s.client();
+    let sent = c
+        .send_events(&[event(json!({"type": "query-start", "resource": {"id": "q1", "name": "users"},
+            "message": "query selected password_hash=5f4dcc3b5aa765d61d8327deb882cf99",
+            "params": {"password": "hunter2", "sql": "select * from users", "card": "4111 1111 1111 1111"},
+            "changes": {"before": {"api_key": "old"}, "after": {"api_key": "new"}}}))])
+        .await
+        .unwrap();
+    let stored = c.get_event(sent.events[0].id).await.unwrap();
+    assert_eq!(stored.params["password"], "[REDACTED]");
+    assert_eq!(stored.params["card"], "[REDACTED]");
+    assert_eq!(stored.params["sql"], "select * from users");
+    assert_eq!(
+        stored.message.as_deref(),
+        Some("query selected password_hash=[REDACTED]")
+    );
+    assert_eq!(
+        stored.changes.as_ref().unwrap().after["api_key"],
+        "[REDACTED]"
+    );
+    for secret in ["hunter2", "5f4dcc3b", "4111"] {
+        let found = c.search(secret, 10, None, None).await.unwrap();
+        assert!(found.events.is_empty(), "{secret} was stored");
+    }
+
+    // Admins change the rules; the next events follow them, and the change is audited.
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/v1/settings/redaction", s.url);
+    let mut rules: Value = http
+        .get(&url)
+        .bearer_auth(&s.admin_key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    rules["patterns"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("email"));
+    let (_, reader) = s.secret(Scope::Read).await;
+    let put = |key: String, body: Value| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            http.put(url)
+                .bearer_auth(key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let forbidden = put(reader, rules.clone()).await;
+    assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+    let bad = put(s.admin_key.clone(), json!({"names": [""], "patterns": []})).await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let unknown = put(
+        s.admin_key.clone(),
+        json!({"names": [], "patterns": ["tarot"]}),
+    )
+    .await;
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        put(s.admin_key.clone(), rules).await.status(),
+        StatusCode::OK
+    );
+    let sent = c
+        .send_events(&[event(
+            json!({"type": "log", "message": "invite sent to bob@company.com"}),
+        )])
+        .await
+        .unwrap();
+    let stored = c.get_event(sent.events[0].id).await.unwrap();
+    assert_eq!(stored.message.as_deref(), Some("invite sent to [REDACTED]"));
+    let audit = c
+        .search("type:settings-changed", 10, None, None)
+        .await
+        .unwrap();
+    assert_eq!(audit.events.len(), 1);
+
+    let preview: Value = http
+        .post(format!("{url}/preview"))
+        .bearer_auth(&s.admin_key)
+        .json(
+            &json!({"text": "token=abc mail bob@company.com", "params": {"secret": 1},
+                      "rules": {"names": ["token"], "patterns": []}}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        preview,
+        json!({"text": "token=[REDACTED] mail bob@company.com", "params": {"secret": 1}})
+    );
 }

@@ -117,6 +117,19 @@ impl Store for PostgresStore {
         tenants::find_user(&self.client().await?, account, login).await
     }
 
+    async fn setting(&self, account: Uuid, name: &str) -> StoreResult<Option<serde_json::Value>> {
+        tenants::setting(&self.client().await?, account, name).await
+    }
+
+    async fn put_setting(
+        &self,
+        account: Uuid,
+        name: &str,
+        value: &serde_json::Value,
+    ) -> StoreResult<()> {
+        tenants::put_setting(&self.client().await?, account, name, value).await
+    }
+
     async fn create_group(
         &self,
         account: Uuid,

@@ -251,3 +251,36 @@ fn key_from_row(r: &Row) -> StoreResult<ApiKey> {
         last_used_at: get(r, "last_used_at")?,
     })
 }
+
+pub(crate) async fn setting(
+    client: &Client,
+    account: Uuid,
+    name: &str,
+) -> StoreResult<Option<serde_json::Value>> {
+    let row = client
+        .query_opt(
+            "SELECT value FROM account_settings WHERE account_id = $1 AND name = $2",
+            &[&account, &name],
+        )
+        .await
+        .map_err(db)?;
+    row.map(|r| get::<serde_json::Value>(&r, "value"))
+        .transpose()
+}
+
+pub(crate) async fn put_setting(
+    client: &Client,
+    account: Uuid,
+    name: &str,
+    value: &serde_json::Value,
+) -> StoreResult<()> {
+    client
+        .execute(
+            "INSERT INTO account_settings (account_id, name, value, updated_at) VALUES ($1, $2, $3, now())
+             ON CONFLICT (account_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            &[&account, &name, value],
+        )
+        .await
+        .map_err(db_about(format!("account {account}")))?;
+    Ok(())
+}

@@ -245,3 +245,38 @@ pub fn set_key_time(
         .map_err(db_error)?;
     Ok(n == 1)
 }
+
+pub fn setting(
+    conn: &Connection,
+    account: Uuid,
+    name: &str,
+) -> StoreResult<Option<serde_json::Value>> {
+    let text: Option<String> = conn
+        .query_row(
+            "SELECT value FROM account_settings WHERE account_id = ?1 AND name = ?2",
+            params![account, name],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db_error)?;
+    text.map(|t| {
+        serde_json::from_str(&t)
+            .map_err(|e| StoreError::Database(format!("stored setting {name:?}: {e}")))
+    })
+    .transpose()
+}
+
+pub fn put_setting(
+    conn: &mut Connection,
+    account: Uuid,
+    name: &str,
+    value: &str,
+) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO account_settings (account_id, name, value, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (account_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        params![account, name, value, micros(&Utc::now())],
+    )
+    .map_err(db_error)?;
+    Ok(())
+}

@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_search.sql")),
     (3, include_str!("../migrations/0003_entities.sql")),
     (4, include_str!("../migrations/0004_text.sql")),
+    (5, include_str!("../migrations/0005_settings.sql")),
 ];
 
 /// The embedded backend.
@@ -179,6 +180,23 @@ impl Store for SqliteStore {
     async fn find_user(&self, account: Uuid, login: &str) -> StoreResult<Option<User>> {
         let login = login.to_string();
         self.read(move |c| accounts::find_user(c, account, &login))
+            .await
+    }
+
+    async fn setting(&self, account: Uuid, name: &str) -> StoreResult<Option<serde_json::Value>> {
+        let name = name.to_string();
+        self.read(move |c| accounts::setting(c, account, &name))
+            .await
+    }
+
+    async fn put_setting(
+        &self,
+        account: Uuid,
+        name: &str,
+        value: &serde_json::Value,
+    ) -> StoreResult<()> {
+        let (name, value) = (name.to_string(), value.to_string());
+        self.write(move |c| accounts::put_setting(c, account, &name, &value))
             .await
     }
 

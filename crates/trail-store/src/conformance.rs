@@ -51,6 +51,7 @@ fn ctx() -> InputContext {
         peer_ip: None,
         user_agent: None,
         limits: Limits::default(),
+        redactor: Default::default(),
     }
 }
 

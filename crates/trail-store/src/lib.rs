@@ -32,6 +32,16 @@ pub trait Store: Send + Sync + 'static {
     async fn list_accounts(&self) -> StoreResult<Vec<Account>>;
     async fn create_user(&self, account: Uuid, user: NewUser) -> StoreResult<User>;
     async fn find_user(&self, account: Uuid, login: &str) -> StoreResult<Option<User>>;
+    /// An account's settings document of this name (`redaction`, `visibility`,
+    /// `logging`), if one was ever saved.
+    async fn setting(&self, account: Uuid, name: &str) -> StoreResult<Option<serde_json::Value>>;
+    /// Replaces an account's settings document.
+    async fn put_setting(
+        &self,
+        account: Uuid,
+        name: &str,
+        value: &serde_json::Value,
+    ) -> StoreResult<()>;
     async fn create_group(
         &self,
         account: Uuid,

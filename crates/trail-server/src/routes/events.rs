@@ -56,6 +56,10 @@ pub async fn ingest(
         _ => ApiError::BadRequest(r.body_text()),
     })?;
     let items = split_items(&headers, &body, state.config.max_batch_events)?;
+    let redactor = state
+        .settings
+        .redactor(state.store.as_ref(), caller.account())
+        .await?;
     let ctx = InputContext {
         now: truncate_micros(Utc::now()),
         default_actor: caller.actor(),
@@ -66,6 +70,7 @@ pub async fn ingest(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
         limits: state.config.limits,
+        redactor,
     };
     let events = parse_all(&ctx, items)?;
     check_sessions(&state, &caller, &events).await?;

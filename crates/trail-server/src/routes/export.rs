@@ -13,9 +13,8 @@ use futures::stream::{self, Stream};
 use serde::Deserialize;
 use serde_json::json;
 use trail_core::api::{ErrorBody, EventView};
-use trail_core::{Actor, InputContext, Source};
+use trail_core::Actor;
 use trail_store::search::SearchRequest;
-use trail_store::AppendRequest;
 
 use super::events::parse_filter;
 use crate::auth::Caller;
@@ -187,36 +186,13 @@ impl Export {
             Format::Json => "json",
             Format::Ndjson => "ndjson",
         };
-        let ctx = InputContext {
-            now: trail_core::input::truncate_micros(Utc::now()),
-            default_actor: self.actor.clone(),
-            default_source: Source::Server,
-            peer_ip: None,
-            user_agent: None,
-            limits: self.state.config.limits,
-        };
         let item = json!({
             "type": "log-exported", "action": "exported", "level": "audit",
             "resource": {"kind": "audit-log", "name": "activity log"},
             "message": format!("Exported {rows} events as {format}"),
             "params": {"query": self.query, "format": format, "rows": rows}
         });
-        let result = match ctx.parse(0, item) {
-            Ok(event) => self
-                .state
-                .ingestor
-                .submit(AppendRequest {
-                    account: self.account,
-                    events: vec![event],
-                })
-                .await
-                .map(drop)
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(format!("{e:?}")),
-        };
-        if let Err(e) = result {
-            tracing::error!(error = %e, "could not record the export");
-        }
+        crate::audit::record(&self.state, self.account, self.actor.clone(), item).await;
     }
 }
 

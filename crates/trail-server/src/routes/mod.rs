@@ -4,6 +4,7 @@ mod entities;
 mod events;
 mod export;
 mod sessions;
+mod settings;
 mod system;
 
 use std::sync::Arc;
@@ -29,6 +30,9 @@ pub(crate) use sessions::__path_end_session;
 pub(crate) use sessions::__path_get_session;
 pub(crate) use sessions::__path_list_sessions;
 pub(crate) use sessions::__path_start_session;
+pub(crate) use settings::__path_get_redaction;
+pub(crate) use settings::__path_preview_redaction;
+pub(crate) use settings::__path_put_redaction;
 pub(crate) use system::__path_healthz;
 pub(crate) use system::__path_metrics;
 pub(crate) use system::__path_openapi;
@@ -55,6 +59,14 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/sessions/{id}", get(sessions::get_session))
         .route("/api/v1/sessions/{id}/end", post(sessions::end_session))
+        .route(
+            "/api/v1/settings/redaction",
+            get(settings::get_redaction).put(settings::put_redaction),
+        )
+        .route(
+            "/api/v1/settings/redaction/preview",
+            post(settings::preview_redaction),
+        )
         .route("/healthz", get(system::healthz))
         .route("/readyz", get(system::readyz))
         .route("/metrics", get(system::metrics))

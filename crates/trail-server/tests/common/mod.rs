@@ -73,10 +73,16 @@ impl TestServer {
 
     /// A new key of this account: its id and a client using it.
     pub async fn key(&self, scope: Scope) -> (Uuid, Client) {
+        let (id, secret) = self.secret(scope).await;
+        (id, self.client_with(&secret))
+    }
+
+    /// A new key of this account: its id and the secret.
+    pub async fn secret(&self, scope: Scope) -> (Uuid, String) {
         let (key, secret) = create_key(&self.store, self.account, "test", scope, None)
             .await
             .unwrap();
-        (key.id, self.client_with(&secret))
+        (key.id, secret)
     }
 
     pub async fn other_account_client(&self) -> Client {
