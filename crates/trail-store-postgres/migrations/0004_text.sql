@@ -12,9 +12,9 @@ UPDATE events e SET search_text = lower(concat_ws(E'\n', e.actor_id, e.actor_nam
 FROM event_types t WHERE t.account_id = e.account_id AND t.id = e.event_type_id;
 CREATE INDEX events_text ON events USING gin (search_text gin_trgm_ops);
 
--- `ip:` searches: an address, or a prefix as a range of bytes, newest first. A
--- column of its own (rather than the text index) gives the planner statistics
--- of how common an address is, so a common one is read off the time index.
+-- `ip:` searches: one address newest first straight off the index, or a prefix
+-- as a range of it. The planner's statistics of the column tell it how common
+-- an address is, so a common prefix is read off the time index instead.
 CREATE INDEX events_by_ip ON events (account_id, (ip COLLATE "C"), event_time DESC, seq DESC);
 
 -- The benchmark's baseline keeps the same columns and indexes.

@@ -7,8 +7,7 @@ use trail_core::{
     Actor, Changes, ErrorInfo, Event, EventType, NewEvent, ParamValue, Resource, ResourceKind,
 };
 use trail_store::search::{
-    search_sql_with, uses_text_index, Cursor, SearchPage, SearchRequest, SqlArg, Strategy,
-    TextIndex,
+    search_sql_with, window_first, Cursor, SearchPage, SearchRequest, SqlArg, Strategy, TextIndex,
 };
 use trail_store::usage::{assemble, usage_sql, EntityUsage, UsageRequest};
 use trail_store::{EventTypeRecord, ParameterRecord, StoreError, StoreResult};
@@ -268,7 +267,7 @@ const SCAN_WINDOW: i64 = 4000;
 /// what it still lacks, older than the window: both steps are bounded, by the
 /// window and by the number of matches.
 pub fn search(conn: &Connection, account: Uuid, req: &SearchRequest) -> StoreResult<SearchPage> {
-    let events = if !uses_text_index(&Dialect, &req.filter) {
+    let events = if !window_first(&Dialect, &req.filter) {
         run_search(conn, account, req, Strategy::default())?
     } else {
         match window_floor(conn, account, req.after)? {

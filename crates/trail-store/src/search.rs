@@ -161,13 +161,16 @@ pub fn search_document(e: &trail_core::NewEvent) -> String {
     doc
 }
 
-/// Whether a search with this filter finds free text or addresses through the text index
-/// (and so may be worth a cheaper first look at the newest events).
-pub fn uses_text_index(d: &dyn Dialect, filter: &Filter) -> bool {
+/// Whether a search with this filter is better begun with a window of the newest
+/// events on a store without planner statistics: it would otherwise collect all
+/// its matches through an index and sort them (free text, address prefixes).
+pub fn window_first(d: &dyn Dialect, filter: &Filter) -> bool {
     d.text_index() == TextIndex::Fts5Trigram
         && filter.terms.iter().any(|t| match &t.condition {
             Condition::Text(x) => indexable(x),
-            Condition::Ip(prefixes) => prefixes.iter().any(|p| indexable(p)),
+            Condition::Ip(prefixes) => prefixes
+                .iter()
+                .any(|p| p.parse::<std::net::IpAddr>().is_err()),
             _ => false,
         })
 }
@@ -382,13 +385,16 @@ impl Builder<'_> {
         format!("e.resource_kind = {kind} OR {name} OR e.resource_id = {id}")
     }
 
-    /// `192.168.1` matches 192.168.1.x; a full address only itself. SQLite finds
-    /// the candidates through the text index (the address is in the document);
-    /// PostgreSQL has an index on the address.
+    /// `192.168.1` matches 192.168.1.x; a full address only itself. Both are
+    /// read off the address index: one address in time order, a prefix as a range.
     fn ip(&mut self, prefix: &str) -> String {
         let prefix = prefix.to_lowercase();
-        let exact = self.text(&prefix);
         let column = self.d.bytewise("e.ip");
+        if prefix.parse::<std::net::IpAddr>().is_ok() {
+            let exact = self.text(&prefix);
+            return format!("{column} = {exact}");
+        }
+        let exact = self.text(&prefix);
         let under = if prefix.ends_with('.') || prefix.ends_with(':') {
             prefix.clone()
         } else {
@@ -396,14 +402,7 @@ impl Builder<'_> {
             format!("{prefix}{sep}")
         };
         let range = self.prefix_range(&column, &under);
-        let exact = format!("{column} = {exact} OR ({range})");
-        match self.d.text_index() {
-            TextIndex::Fts5Trigram => match self.text_candidates(&prefix) {
-                Some(candidates) => format!("{candidates} AND ({exact})"),
-                None => exact,
-            },
-            TextIndex::TrigramColumn => exact,
-        }
+        format!("{column} = {exact} OR ({range})")
     }
 
     /// `column` starts with `prefix`, as a range; `prefix` is ASCII (an address).
