@@ -141,8 +141,19 @@ pub struct IngestResponse {
     pub accepted: usize,
     /// Events recognised as retries of stored ones.
     pub duplicates: usize,
-    /// In the order they were sent.
+    /// In the order they were sent, without the dropped ones.
     pub events: Vec<IngestedEvent>,
+    /// Events the logging settings keep out (a type turned off for the person,
+    /// or throttled); nothing of them is stored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<DroppedEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DroppedEvent {
+    pub id: Uuid,
+    /// `disabled` or `throttled`.
+    pub reason: String,
 }
 
 /// Every error the API returns has this shape.

@@ -11,6 +11,7 @@ pub mod encoding;
 pub mod error_signature;
 pub mod event;
 pub mod input;
+pub mod logging;
 pub mod names;
 pub mod query;
 pub mod redact;

@@ -86,6 +86,8 @@ pub fn new_key(
     NewApiKey {
         name: name.into(),
         scope,
+        user_id: None,
+        allowed_ips: Vec::new(),
         secret_hash: hash_api_key(secret),
         prefix: key_prefix(secret),
         expires_at,

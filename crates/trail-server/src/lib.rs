@@ -3,10 +3,12 @@
 //! `Server::run` serves until the shutdown future resolves, then commits what was
 //! accepted before returning.
 
+mod access;
 mod audit;
 mod auth;
 pub mod bootstrap;
 mod error;
+mod logging;
 mod openapi;
 mod routes;
 mod settings;
@@ -56,6 +58,8 @@ pub(crate) struct AppState {
     pub config: ServerConfig,
     pub key_usage: auth::KeyUsage,
     pub settings: settings::SettingsCache,
+    pub sign_in_limiter: routes::SignInLimiter,
+    pub logging: logging::LoggingGate,
 }
 
 pub struct Server {
@@ -74,6 +78,8 @@ impl Server {
             config,
             key_usage: auth::KeyUsage::default(),
             settings: settings::SettingsCache::default(),
+            sign_in_limiter: routes::SignInLimiter::default(),
+            logging: logging::LoggingGate::default(),
         });
         Ok(Server {
             listener,

@@ -75,6 +75,10 @@ impl trail_store::search::Dialect for Dialect {
     fn text_index(&self) -> TextIndex {
         TextIndex::TrigramColumn
     }
+
+    fn in_subquery(&self, column: &str, subquery: &str) -> String {
+        format!("{column} = ANY(ARRAY({subquery}))")
+    }
 }
 
 pub(crate) async fn usage(

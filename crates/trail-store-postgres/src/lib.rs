@@ -28,8 +28,9 @@ use trail_core::{Event, NewEvent};
 use trail_store::search::{SearchPage, SearchRequest};
 use trail_store::usage::UsageRequest;
 use trail_store::{
-    Account, ApiKey, AppendOutcome, AppendRequest, EventTypeRecord, Group, NewApiKey, NewSession,
-    NewUser, Session, Store, StoreError, StoreResult, User,
+    Account, ApiKey, AppendOutcome, AppendRequest, Credentials, EventTypeRecord, Group, GroupInfo,
+    Membership, NewApiKey, NewSession, NewUser, NewWebSession, Session, Store, StoreError,
+    StoreResult, User, UserChange, WebSession,
 };
 use uuid::Uuid;
 
@@ -60,6 +61,10 @@ impl PostgresStore {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         config.application_name("trail");
+        // Trail's queries are short index reads; compiling them with JIT costs
+        // more (up to a second on a large table's estimates) than it ever saves.
+        let options = config.get_options().map(str::to_string);
+        config.options(format!("{} -c jit=off", options.unwrap_or_default()).trim());
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -115,6 +120,76 @@ impl Store for PostgresStore {
 
     async fn find_user(&self, account: Uuid, login: &str) -> StoreResult<Option<User>> {
         tenants::find_user(&self.client().await?, account, login).await
+    }
+
+    async fn get_user(&self, account: Uuid, id: Uuid) -> StoreResult<Option<User>> {
+        tenants::get_user(&self.client().await?, account, id).await
+    }
+
+    async fn list_users(&self, account: Uuid) -> StoreResult<Vec<User>> {
+        tenants::list_users(&self.client().await?, account).await
+    }
+
+    async fn update_user(&self, account: Uuid, id: Uuid, change: UserChange) -> StoreResult<User> {
+        tenants::update_user(&self.client().await?, account, id, change).await
+    }
+
+    async fn credentials(&self, account: Uuid, login: &str) -> StoreResult<Option<Credentials>> {
+        tenants::credentials(&self.client().await?, account, login).await
+    }
+
+    async fn record_sign_in(
+        &self,
+        account: Uuid,
+        user: Uuid,
+        failed_sign_ins: u32,
+        locked_until: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        tenants::record_sign_in(
+            &self.client().await?,
+            account,
+            user,
+            failed_sign_ins,
+            locked_until,
+        )
+        .await
+    }
+
+    async fn memberships(&self, account: Uuid, user: Uuid) -> StoreResult<Vec<Membership>> {
+        tenants::memberships(&self.client().await?, account, user).await
+    }
+
+    async fn list_groups(&self, account: Uuid) -> StoreResult<Vec<GroupInfo>> {
+        tenants::list_groups(&self.client().await?, account).await
+    }
+
+    async fn remove_group_member(
+        &self,
+        account: Uuid,
+        group: Uuid,
+        user: Uuid,
+    ) -> StoreResult<bool> {
+        tenants::remove_group_member(&self.client().await?, account, group, user).await
+    }
+
+    async fn create_web_session(
+        &self,
+        account: Uuid,
+        session: NewWebSession,
+    ) -> StoreResult<WebSession> {
+        tenants::create_web_session(&self.client().await?, account, session).await
+    }
+
+    async fn find_web_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<WebSession>> {
+        tenants::find_web_session(&self.client().await?, token_hash, now).await
+    }
+
+    async fn end_web_session(&self, account: Uuid, id: Uuid) -> StoreResult<()> {
+        tenants::end_web_session(&self.client().await?, account, id).await
     }
 
     async fn setting(&self, account: Uuid, name: &str) -> StoreResult<Option<serde_json::Value>> {

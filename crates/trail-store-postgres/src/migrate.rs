@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (3, include_str!("../migrations/0003_entities.sql")),
     (4, include_str!("../migrations/0004_text.sql")),
     (5, include_str!("../migrations/0005_settings.sql")),
+    (6, include_str!("../migrations/0006_people.sql")),
 ];
 
 /// The advisory lock that serialises migrations ("trail" in ASCII), so servers

@@ -18,8 +18,9 @@ use trail_core::{Event, NewEvent};
 use trail_store::search::{SearchPage, SearchRequest};
 use trail_store::usage::UsageRequest;
 use trail_store::{
-    Account, ApiKey, AppendOutcome, AppendRequest, EventTypeRecord, Group, NewApiKey, NewSession,
-    NewUser, Session, Store, StoreError, StoreResult, User,
+    Account, ApiKey, AppendOutcome, AppendRequest, Credentials, EventTypeRecord, Group, GroupInfo,
+    Membership, NewApiKey, NewSession, NewUser, NewWebSession, Session, Store, StoreError,
+    StoreResult, User, UserChange, WebSession,
 };
 use uuid::Uuid;
 
@@ -29,6 +30,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_entities.sql")),
     (4, include_str!("../migrations/0004_text.sql")),
     (5, include_str!("../migrations/0005_settings.sql")),
+    (6, include_str!("../migrations/0006_people.sql")),
 ];
 
 /// The embedded backend.
@@ -180,6 +182,81 @@ impl Store for SqliteStore {
     async fn find_user(&self, account: Uuid, login: &str) -> StoreResult<Option<User>> {
         let login = login.to_string();
         self.read(move |c| accounts::find_user(c, account, &login))
+            .await
+    }
+
+    async fn get_user(&self, account: Uuid, id: Uuid) -> StoreResult<Option<User>> {
+        self.read(move |c| accounts::get_user(c, account, id)).await
+    }
+
+    async fn list_users(&self, account: Uuid) -> StoreResult<Vec<User>> {
+        self.read(move |c| accounts::list_users(c, account)).await
+    }
+
+    async fn update_user(&self, account: Uuid, id: Uuid, change: UserChange) -> StoreResult<User> {
+        self.write(move |c| accounts::update_user(c, account, id, change))
+            .await
+    }
+
+    async fn credentials(&self, account: Uuid, login: &str) -> StoreResult<Option<Credentials>> {
+        let login = login.to_string();
+        self.read(move |c| accounts::credentials(c, account, &login))
+            .await
+    }
+
+    async fn record_sign_in(
+        &self,
+        account: Uuid,
+        user: Uuid,
+        failed_sign_ins: u32,
+        locked_until: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        self.write(move |c| {
+            accounts::record_sign_in(c, account, user, failed_sign_ins, locked_until)
+        })
+        .await
+    }
+
+    async fn memberships(&self, account: Uuid, user: Uuid) -> StoreResult<Vec<Membership>> {
+        self.read(move |c| accounts::memberships(c, account, user))
+            .await
+    }
+
+    async fn list_groups(&self, account: Uuid) -> StoreResult<Vec<GroupInfo>> {
+        self.read(move |c| accounts::list_groups(c, account)).await
+    }
+
+    async fn remove_group_member(
+        &self,
+        account: Uuid,
+        group: Uuid,
+        user: Uuid,
+    ) -> StoreResult<bool> {
+        self.write(move |c| accounts::remove_group_member(c, account, group, user))
+            .await
+    }
+
+    async fn create_web_session(
+        &self,
+        account: Uuid,
+        session: NewWebSession,
+    ) -> StoreResult<WebSession> {
+        self.write(move |c| accounts::create_web_session(c, account, session))
+            .await
+    }
+
+    async fn find_web_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<WebSession>> {
+        let hash = token_hash.to_string();
+        self.read(move |c| accounts::find_web_session(c, &hash, now))
+            .await
+    }
+
+    async fn end_web_session(&self, account: Uuid, id: Uuid) -> StoreResult<()> {
+        self.write(move |c| accounts::end_web_session(c, account, id))
             .await
     }
 
@@ -338,5 +415,80 @@ impl Store for SqliteStore {
     async fn raw_bulk_load(&self, events: &[NewEvent]) -> StoreResult<()> {
         let events = events.to_vec();
         self.write(move |c| append::raw_bulk_load(c, &events)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Migration 0006 rebuilds `api_keys`: keys made before it keep every field.
+    #[test]
+    fn keys_survive_the_people_migration() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open_connection(&dir.path().join("trail.db")).unwrap();
+        for (_, sql) in &MIGRATIONS[..5] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "CREATE TABLE trail_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);
+             INSERT INTO trail_migrations VALUES (1, 0), (2, 0), (3, 0), (4, 0), (5, 0);
+             INSERT INTO accounts (id, name, created_at) VALUES (x'01', 'acme', 1);
+             INSERT INTO users (account_id, id, login, role, joined) VALUES (x'01', x'02', 'u', 'member', 1);
+             INSERT INTO api_keys (account_id, id, name, prefix, secret_hash, scope, created_at, expires_at, revoked_at, last_used_at)
+             VALUES (x'01', x'03', 'ci', 'trl_ab', 'hash', 'read', 5, 6, 7, 8);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let row: (String, String, String, String, Option<Vec<u8>>, String, [i64; 4]) = conn
+            .query_row(
+                "SELECT name, prefix, secret_hash, scope, user_id, allowed_ips, created_at, expires_at, revoked_at, last_used_at FROM api_keys WHERE account_id = x'01' AND id = x'03'",
+                [],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        [r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?],
+                    ))
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            row,
+            (
+                "ci".into(),
+                "trl_ab".into(),
+                "hash".into(),
+                "read".into(),
+                None,
+                "[]".into(),
+                [5, 6, 7, 8]
+            )
+        );
+        let user: (i64, Option<i64>) = conn
+            .query_row("SELECT failed_sign_ins, locked_until FROM users", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(user, (0, None));
+        let dangling = conn.execute(
+            "INSERT INTO api_keys (account_id, id, name, prefix, secret_hash, scope, user_id, created_at)
+             VALUES (x'01', x'04', 'mine', 'trl_cd', 'hash2', 'read', x'09', 5)",
+            [],
+        );
+        assert!(
+            dangling.is_err(),
+            "user_id refers to a person of the account"
+        );
+        let violations: i64 = conn
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(violations, 0);
     }
 }

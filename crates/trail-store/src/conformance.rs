@@ -12,7 +12,10 @@ use trail_core::{Actor, ActorKind, InputContext, Limits, NewEvent, Source};
 use uuid::Uuid;
 
 use crate::search::Cursor;
-use crate::{AppendOutcome, AppendRequest, NewApiKey, NewSession, NewUser, Role, Store};
+use crate::{
+    AppendOutcome, AppendRequest, Membership, NewApiKey, NewSession, NewUser, NewWebSession, Role,
+    Store, StoreError, User, UserChange,
+};
 
 #[macro_export]
 macro_rules! conformance_tests {
@@ -25,7 +28,10 @@ macro_rules! conformance_tests {
             recent_events_page_newest_first, groups_nest, raw_bulk_load_writes_rows,
             sessions_join_within_the_window, search_answers_the_seeds_questions,
             search_pages_with_cursors, entity_activity_and_usage,
-            free_text_finds_rare_and_common_text);
+            free_text_finds_rare_and_common_text, users_list_update_and_sign_in,
+            memberships_walk_nested_groups, groups_list_and_remove_members,
+            web_sessions_expire_and_end, api_keys_keep_person_and_addresses,
+            people_stay_in_their_account);
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
         $(
@@ -81,6 +87,8 @@ pub async fn accounts_and_keys(store: Arc<dyn Store>) {
     let key = |name: &str, secret: &str| NewApiKey {
         name: name.into(),
         scope: Scope::Ingest,
+        user_id: None,
+        allowed_ips: Vec::new(),
         secret_hash: hash_api_key(secret),
         prefix: secret[..6].into(),
         expires_at: None,
@@ -916,4 +924,523 @@ pub async fn free_text_finds_rare_and_common_text(store: Arc<dyn Store>) {
     assert_eq!(page("ip:10.9.8", None, 10).await.events.len(), 3);
     assert_eq!(page("ip:10.9.8.7", None, 10).await.events.len(), 3);
     assert_eq!(page("ip:10.9.8.70", None, 10).await.events.len(), 0);
+}
+
+fn person(login: &str, role: Role) -> NewUser {
+    NewUser {
+        login: login.into(),
+        name: None,
+        email: None,
+        role,
+        password_hash: None,
+    }
+}
+
+async fn add_person(store: &Arc<dyn Store>, account: Uuid, login: &str) -> User {
+    store
+        .create_user(account, person(login, Role::Member))
+        .await
+        .unwrap()
+}
+
+pub async fn users_list_update_and_sign_in(store: Arc<dyn Store>) {
+    let account = store.create_account("acme").await.unwrap().id;
+    let other = store.create_account("globex").await.unwrap().id;
+    let bob = add_person(&store, account, "bob").await;
+    let alice = store
+        .create_user(
+            account,
+            NewUser {
+                login: "alice".into(),
+                name: Some("Alice".into()),
+                email: Some("alice@acme.test".into()),
+                role: Role::Owner,
+                password_hash: Some("$argon2id$first".into()),
+            },
+        )
+        .await
+        .unwrap();
+    add_person(&store, other, "carol").await;
+
+    let listed = store.list_users(account).await.unwrap();
+    assert_eq!(listed, [alice.clone(), bob.clone()], "by login");
+    assert_eq!(
+        store.get_user(account, bob.id).await.unwrap(),
+        Some(bob.clone())
+    );
+    assert_eq!(store.get_user(account, Uuid::now_v7()).await.unwrap(), None);
+
+    // None leaves a field as it is.
+    let changed = store
+        .update_user(
+            account,
+            alice.id,
+            UserChange {
+                role: Some(Role::Admin),
+                name: Some("Alice A.".into()),
+                ..UserChange::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        changed,
+        User {
+            role: Role::Admin,
+            name: Some("Alice A.".into()),
+            ..alice.clone()
+        }
+    );
+    assert_eq!(
+        store.get_user(account, alice.id).await.unwrap(),
+        Some(changed.clone())
+    );
+    let creds = store.credentials(account, "alice").await.unwrap().unwrap();
+    assert_eq!(creds.user, changed);
+    assert_eq!(creds.password_hash.as_deref(), Some("$argon2id$first"));
+    assert_eq!((creds.failed_sign_ins, creds.locked_until), (0, None));
+
+    let nothing = store
+        .update_user(account, alice.id, UserChange::default())
+        .await
+        .unwrap();
+    assert_eq!(nothing, changed, "an empty change changes nothing");
+    store
+        .update_user(
+            account,
+            alice.id,
+            UserChange {
+                email: Some("a@acme.test".into()),
+                password_hash: Some("$argon2id$second".into()),
+                ..UserChange::default()
+            },
+        )
+        .await
+        .unwrap();
+    let creds = store.credentials(account, "alice").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            creds.user.role,
+            creds.user.name.as_deref(),
+            creds.user.email.as_deref(),
+            creds.password_hash.as_deref()
+        ),
+        (
+            Role::Admin,
+            Some("Alice A."),
+            Some("a@acme.test"),
+            Some("$argon2id$second")
+        )
+    );
+
+    let locked = truncate_micros(Utc::now() + Duration::minutes(15));
+    store
+        .record_sign_in(account, alice.id, 5, Some(locked))
+        .await
+        .unwrap();
+    let creds = store.credentials(account, "alice").await.unwrap().unwrap();
+    assert_eq!(
+        (creds.failed_sign_ins, creds.locked_until),
+        (5, Some(locked))
+    );
+    store
+        .record_sign_in(account, alice.id, 0, None)
+        .await
+        .unwrap();
+    let creds = store.credentials(account, "alice").await.unwrap().unwrap();
+    assert_eq!((creds.failed_sign_ins, creds.locked_until), (0, None));
+    let bob_creds = store.credentials(account, "bob").await.unwrap().unwrap();
+    assert_eq!(
+        (bob_creds.password_hash, bob_creds.failed_sign_ins),
+        (None, 0)
+    );
+    assert!(store
+        .credentials(account, "nobody")
+        .await
+        .unwrap()
+        .is_none());
+
+    let missing = Uuid::now_v7();
+    assert!(matches!(
+        store
+            .update_user(account, missing, UserChange::default())
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.record_sign_in(account, missing, 1, None).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+/// all-staff ⊃ engineering ⊃ platform, and sales beside them.
+pub async fn memberships_walk_nested_groups(store: Arc<dyn Store>) {
+    let account = store.create_account("acme").await.unwrap().id;
+    let staff = store
+        .create_group(account, "all-staff", None)
+        .await
+        .unwrap();
+    let eng = store
+        .create_group(account, "engineering", Some(staff.id))
+        .await
+        .unwrap();
+    let platform = store
+        .create_group(account, "platform", Some(eng.id))
+        .await
+        .unwrap();
+    let sales = store.create_group(account, "sales", None).await.unwrap();
+    let dana = add_person(&store, account, "dana").await;
+    let erin = add_person(&store, account, "erin").await;
+    let frank = add_person(&store, account, "frank").await;
+    store
+        .add_group_member(account, platform.id, dana.id)
+        .await
+        .unwrap();
+    // Directly in a group and in one of its subgroups: the direct one counts.
+    for group in [platform.id, eng.id, sales.id] {
+        store
+            .add_group_member(account, group, erin.id)
+            .await
+            .unwrap();
+    }
+    let m = |group: &crate::Group, distance: u32| Membership {
+        group: group.id,
+        name: group.name.clone(),
+        distance,
+    };
+    assert_eq!(
+        store.memberships(account, dana.id).await.unwrap(),
+        [m(&platform, 0), m(&eng, 1), m(&staff, 2)]
+    );
+    assert_eq!(
+        store.memberships(account, erin.id).await.unwrap(),
+        [m(&eng, 0), m(&platform, 0), m(&sales, 0), m(&staff, 1)],
+        "each group once, at its smallest distance, nearest first"
+    );
+    assert!(store
+        .memberships(account, frank.id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .memberships(account, Uuid::now_v7())
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+pub async fn groups_list_and_remove_members(store: Arc<dyn Store>) {
+    let account = store.create_account("acme").await.unwrap().id;
+    let staff = store
+        .create_group(account, "all-staff", None)
+        .await
+        .unwrap();
+    let eng = store
+        .create_group(account, "engineering", Some(staff.id))
+        .await
+        .unwrap();
+    let design = store
+        .create_group(account, "design", Some(staff.id))
+        .await
+        .unwrap();
+    let (zoe, amy) = (
+        add_person(&store, account, "zoe").await,
+        add_person(&store, account, "amy").await,
+    );
+    for (group, user) in [(eng.id, zoe.id), (eng.id, amy.id), (staff.id, zoe.id)] {
+        store.add_group_member(account, group, user).await.unwrap();
+    }
+    store
+        .add_group_member(account, eng.id, amy.id)
+        .await
+        .expect("adding a member twice is harmless");
+    let listed = store.list_groups(account).await.unwrap();
+    let summary: Vec<(&str, Option<Uuid>, Vec<Uuid>)> = listed
+        .iter()
+        .map(|g| (g.group.name.as_str(), g.group.parent, g.members.clone()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("all-staff", None, vec![zoe.id]),
+            ("design", Some(staff.id), vec![]),
+            ("engineering", Some(staff.id), vec![amy.id, zoe.id]),
+        ],
+        "by name, members by login"
+    );
+    assert_eq!(listed[2].group, eng);
+
+    assert!(store
+        .remove_group_member(account, eng.id, zoe.id)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .remove_group_member(account, eng.id, zoe.id)
+            .await
+            .unwrap(),
+        "no longer a member"
+    );
+    assert!(
+        !store
+            .remove_group_member(account, design.id, amy.id)
+            .await
+            .unwrap(),
+        "never a member"
+    );
+    let listed = store.list_groups(account).await.unwrap();
+    assert_eq!(listed[2].members, [amy.id]);
+    assert_eq!(listed[0].members, [zoe.id], "other groups keep theirs");
+    assert_eq!(
+        store.memberships(account, zoe.id).await.unwrap(),
+        [Membership {
+            group: staff.id,
+            name: "all-staff".into(),
+            distance: 0
+        }]
+    );
+    let other = store.create_account("globex").await.unwrap().id;
+    assert!(store.list_groups(other).await.unwrap().is_empty());
+}
+
+fn web_session(user: Uuid, token: &str, expires_in: Duration) -> NewWebSession {
+    NewWebSession {
+        user_id: user,
+        token_hash: hash_api_key(token),
+        csrf_hash: hash_api_key(&format!("csrf-{token}")),
+        expires_at: Utc::now() + expires_in,
+        ip: Some("10.1.2.3".into()),
+        user_agent: Some("Firefox".into()),
+    }
+}
+
+pub async fn web_sessions_expire_and_end(store: Arc<dyn Store>) {
+    let account = store.create_account("acme").await.unwrap().id;
+    let other = store.create_account("globex").await.unwrap().id;
+    let user = add_person(&store, account, "alice").await;
+    let created = store
+        .create_web_session(account, web_session(user.id, "token-1", Duration::hours(8)))
+        .await
+        .unwrap();
+    assert_eq!((created.account_id, created.user_id), (account, user.id));
+    assert_eq!(created.csrf_hash, hash_api_key("csrf-token-1"));
+    let now = Utc::now();
+    assert_eq!(
+        store
+            .find_web_session(&hash_api_key("token-1"), now)
+            .await
+            .unwrap(),
+        Some(created.clone())
+    );
+    assert!(store
+        .find_web_session(&hash_api_key("token-2"), now)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(
+        store
+            .find_web_session(&hash_api_key("token-1"), created.expires_at)
+            .await
+            .unwrap()
+            .is_none(),
+        "expired at its expiry time"
+    );
+    store
+        .create_web_session(account, web_session(user.id, "old", -Duration::minutes(1)))
+        .await
+        .unwrap();
+    assert!(store
+        .find_web_session(&hash_api_key("old"), Utc::now())
+        .await
+        .unwrap()
+        .is_none());
+    assert!(matches!(
+        store
+            .create_web_session(account, web_session(user.id, "token-1", Duration::hours(1)))
+            .await,
+        Err(StoreError::AlreadyExists(_))
+    ));
+    assert!(
+        matches!(
+            store
+                .create_web_session(other, web_session(user.id, "token-3", Duration::hours(1)))
+                .await,
+            Err(StoreError::NotFound(_))
+        ),
+        "a person of another account"
+    );
+
+    store.end_web_session(other, created.id).await.unwrap();
+    assert!(
+        store
+            .find_web_session(&hash_api_key("token-1"), Utc::now())
+            .await
+            .unwrap()
+            .is_some(),
+        "another account cannot end it"
+    );
+    store.end_web_session(account, created.id).await.unwrap();
+    assert!(store
+        .find_web_session(&hash_api_key("token-1"), Utc::now())
+        .await
+        .unwrap()
+        .is_none());
+    store
+        .end_web_session(account, created.id)
+        .await
+        .expect("ending twice is harmless");
+}
+
+pub async fn api_keys_keep_person_and_addresses(store: Arc<dyn Store>) {
+    let account = store.create_account("acme").await.unwrap().id;
+    let other = store.create_account("globex").await.unwrap().id;
+    let alice = add_person(&store, account, "alice").await;
+    let stranger = add_person(&store, other, "alice").await;
+    let key = |secret: &str, user_id: Option<Uuid>, allowed_ips: &[&str]| NewApiKey {
+        name: format!("key {secret}"),
+        scope: Scope::Read,
+        user_id,
+        allowed_ips: allowed_ips.iter().map(|s| s.to_string()).collect(),
+        secret_hash: hash_api_key(secret),
+        prefix: secret[..6].into(),
+        expires_at: Some(Utc::now() + Duration::days(30)),
+    };
+    let ips = ["10.0.0.0/8", "192.168.1.7/32", "2001:db8::/32"];
+    let personal = store
+        .create_api_key(account, key("personal-0123456789", Some(alice.id), &ips))
+        .await
+        .unwrap();
+    assert_eq!(
+        (personal.user_id, personal.allowed_ips.as_slice()),
+        (Some(alice.id), ips.map(String::from).as_slice())
+    );
+    let shared = store
+        .create_api_key(account, key("shared-0123456789", None, &[]))
+        .await
+        .unwrap();
+    let found = store
+        .find_api_key(&hash_api_key("personal-0123456789"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, personal);
+    let listed = store.list_api_keys(account).await.unwrap();
+    assert_eq!(listed, [personal.clone(), shared.clone()]);
+    assert_eq!((listed[1].user_id, listed[1].allowed_ips.len()), (None, 0));
+    assert!(
+        matches!(
+            store
+                .create_api_key(account, key("foreign-0123456789", Some(stranger.id), &[]))
+                .await,
+            Err(StoreError::NotFound(_))
+        ),
+        "a key cannot act as a person of another account"
+    );
+    assert!(matches!(
+        store
+            .create_api_key(account, key("nobody-0123456789", Some(Uuid::now_v7()), &[]))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store.list_api_keys(other).await.unwrap().is_empty());
+}
+
+/// Two accounts with the same logins and group names see only their own.
+pub async fn people_stay_in_their_account(store: Arc<dyn Store>) {
+    let a = store.create_account("acme").await.unwrap().id;
+    let b = store.create_account("globex").await.unwrap().id;
+    let a_alice = add_person(&store, a, "alice").await;
+    let b_alice = add_person(&store, b, "alice").await;
+    let a_team = store.create_group(a, "team", None).await.unwrap();
+    let b_team = store.create_group(b, "team", None).await.unwrap();
+    store
+        .add_group_member(a, a_team.id, a_alice.id)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        store.list_users(b).await.unwrap(),
+        std::slice::from_ref(&b_alice)
+    );
+    assert!(store.get_user(b, a_alice.id).await.unwrap().is_none());
+    assert_eq!(
+        store.credentials(b, "alice").await.unwrap().unwrap().user,
+        b_alice
+    );
+    assert!(matches!(
+        store
+            .update_user(
+                b,
+                a_alice.id,
+                UserChange {
+                    role: Some(Role::Owner),
+                    ..UserChange::default()
+                }
+            )
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store
+            .record_sign_in(b, a_alice.id, 9, Some(Utc::now()))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    let a_creds = store.credentials(a, "alice").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            a_creds.user.role,
+            a_creds.failed_sign_ins,
+            a_creds.locked_until
+        ),
+        (Role::Member, 0, None),
+        "untouched by the other account"
+    );
+
+    assert!(
+        store
+            .add_group_member(b, a_team.id, b_alice.id)
+            .await
+            .is_err(),
+        "a group of another account"
+    );
+    assert!(
+        store
+            .add_group_member(b, b_team.id, a_alice.id)
+            .await
+            .is_err(),
+        "a person of another account"
+    );
+    assert!(store.memberships(b, a_alice.id).await.unwrap().is_empty());
+    assert!(store.memberships(b, b_alice.id).await.unwrap().is_empty());
+    let b_groups = store.list_groups(b).await.unwrap();
+    assert_eq!(b_groups.len(), 1);
+    assert_eq!(
+        (b_groups[0].group.id, b_groups[0].members.len()),
+        (b_team.id, 0)
+    );
+    assert!(!store
+        .remove_group_member(b, a_team.id, a_alice.id)
+        .await
+        .unwrap());
+    assert_eq!(
+        store.memberships(a, a_alice.id).await.unwrap(),
+        [Membership {
+            group: a_team.id,
+            name: "team".into(),
+            distance: 0
+        }]
+    );
+
+    let session = store
+        .create_web_session(a, web_session(a_alice.id, "a-token", Duration::hours(1)))
+        .await
+        .unwrap();
+    let found = store
+        .find_web_session(&hash_api_key("a-token"), Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((found.account_id, found.user_id), (a, a_alice.id));
+    assert_eq!(found, session);
 }

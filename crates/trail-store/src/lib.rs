@@ -32,6 +32,44 @@ pub trait Store: Send + Sync + 'static {
     async fn list_accounts(&self) -> StoreResult<Vec<Account>>;
     async fn create_user(&self, account: Uuid, user: NewUser) -> StoreResult<User>;
     async fn find_user(&self, account: Uuid, login: &str) -> StoreResult<Option<User>>;
+    async fn get_user(&self, account: Uuid, id: Uuid) -> StoreResult<Option<User>>;
+    /// Everyone of the account, by login.
+    async fn list_users(&self, account: Uuid) -> StoreResult<Vec<User>>;
+    /// `NotFound` when the account has no such person.
+    async fn update_user(&self, account: Uuid, id: Uuid, change: UserChange) -> StoreResult<User>;
+    async fn credentials(&self, account: Uuid, login: &str) -> StoreResult<Option<Credentials>>;
+    /// Stores the outcome of a sign-in attempt: the failures counted so far and
+    /// the lock, if one was decided.
+    async fn record_sign_in(
+        &self,
+        account: Uuid,
+        user: Uuid,
+        failed_sign_ins: u32,
+        locked_until: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
+    /// The person's groups with every group they are nested in, nearest first.
+    async fn memberships(&self, account: Uuid, user: Uuid) -> StoreResult<Vec<Membership>>;
+    /// Every group of the account with its direct members, by name.
+    async fn list_groups(&self, account: Uuid) -> StoreResult<Vec<GroupInfo>>;
+    /// Returns false when the person was not a direct member.
+    async fn remove_group_member(
+        &self,
+        account: Uuid,
+        group: Uuid,
+        user: Uuid,
+    ) -> StoreResult<bool>;
+    async fn create_web_session(
+        &self,
+        account: Uuid,
+        session: NewWebSession,
+    ) -> StoreResult<WebSession>;
+    /// The unexpired session with this token hash, whatever its account.
+    async fn find_web_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<WebSession>>;
+    async fn end_web_session(&self, account: Uuid, id: Uuid) -> StoreResult<()>;
     /// An account's settings document of this name (`redaction`, `visibility`,
     /// `logging`), if one was ever saved.
     async fn setting(&self, account: Uuid, name: &str) -> StoreResult<Option<serde_json::Value>>;

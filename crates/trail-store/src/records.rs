@@ -85,10 +85,74 @@ pub struct Group {
     pub parent: Option<Uuid>,
 }
 
+/// A change to a person; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub role: Option<Role>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// argon2id PHC string.
+    pub password_hash: Option<String>,
+}
+
+/// What signing in needs to know of a person.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: Option<String>,
+    /// Failed sign-ins since the last successful one.
+    pub failed_sign_ins: u32,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// A group the person belongs to, directly (`distance` 0) or through nesting
+/// (1 for the parent of a direct group, and so on).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    pub group: Uuid,
+    pub name: String,
+    pub distance: u32,
+}
+
+/// A group with its direct members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupInfo {
+    pub group: Group,
+    pub members: Vec<Uuid>,
+}
+
+/// A signed-in browser session (not to be confused with the users' activity
+/// sessions of `users_sessions`).
+#[derive(Debug, Clone)]
+pub struct NewWebSession {
+    pub user_id: Uuid,
+    /// SHA-256 (hex) of the cookie's token; the token itself is never stored.
+    pub token_hash: String,
+    /// SHA-256 (hex) of the CSRF token.
+    pub csrf_hash: String,
+    pub expires_at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSession {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub user_id: Uuid,
+    pub csrf_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewApiKey {
     pub name: String,
     pub scope: Scope,
+    /// A personal key acts as this person, with their role (never more than the scope).
+    pub user_id: Option<Uuid>,
+    /// Source addresses allowed to use the key (CIDR, e.g. `10.0.0.0/8`); any when empty.
+    pub allowed_ips: Vec<String>,
     /// `credentials::hash_api_key` of the secret; the secret itself is never stored.
     pub secret_hash: String,
     pub prefix: String,
@@ -102,6 +166,8 @@ pub struct ApiKey {
     pub name: String,
     pub prefix: String,
     pub scope: Scope,
+    pub user_id: Option<Uuid>,
+    pub allowed_ips: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,

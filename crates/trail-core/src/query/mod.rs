@@ -68,6 +68,11 @@ pub enum Condition {
     Text(String),
     /// A `Date` placed in the caller's time zone; made by [`Query::resolve`], never by parsing.
     Between(TimeRange),
+    /// Events of these people (by user id). Added by access control, never by parsing.
+    UserId(Vec<Uuid>),
+    /// Events matching none of these filters. Added by access control, never by
+    /// parsing; an empty filter matches everything, so `NoneOf([empty])` is nothing.
+    NoneOf(Vec<Filter>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +119,17 @@ impl std::error::Error for QueryError {}
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Filter {
     pub terms: Vec<Term>,
+}
+
+impl Filter {
+    /// Adds a condition every result must meet as well.
+    pub fn and(mut self, condition: Condition) -> Filter {
+        self.terms.push(Term {
+            negated: false,
+            condition,
+        });
+        self
+    }
 }
 
 /// Who is asking, for `user:me` and `date:today`.

@@ -14,12 +14,13 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use trail_core::api::{ErrorBody, EventPage, EventView, IngestResponse, IngestedEvent};
 use trail_core::input::truncate_micros;
-use trail_core::query::{Filter, Query as TrailQuery, Viewer};
+use trail_core::query::{Condition, Filter, Query as TrailQuery, Viewer};
 use trail_core::{EventInput, FieldError, InputContext, NewEvent, Source};
 use trail_store::search::{Cursor, SearchRequest};
 use trail_store::{AppendOutcome, AppendRequest, EventTypeRecord};
 
 use super::parse_id;
+use crate::access;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::AppState;
@@ -74,6 +75,19 @@ pub async fn ingest(
     };
     let events = parse_all(&ctx, items)?;
     check_sessions(&state, &caller, &events).await?;
+    let (events, dropped) = state
+        .logging
+        .admit(state.store.as_ref(), caller.account(), events)
+        .await?;
+    if events.is_empty() {
+        let nothing = IngestResponse {
+            accepted: 0,
+            duplicates: 0,
+            events: Vec::new(),
+            dropped,
+        };
+        return Ok((StatusCode::OK, Json(nothing)));
+    }
     let outcome = state
         .ingestor
         .submit(AppendRequest {
@@ -88,7 +102,7 @@ pub async fn ingest(
                 items.iter().map(|a| IngestedEvent { id: a.id, seq: a.seq, duplicate: a.duplicate }).collect();
             let accepted = events.len() - duplicates;
             let status = if accepted == 0 { StatusCode::OK } else { StatusCode::CREATED };
-            Ok((status, Json(IngestResponse { accepted, duplicates, events })))
+            Ok((status, Json(IngestResponse { accepted, duplicates, events, dropped })))
         }
         AppendOutcome::Conflict(ids) => Err(ApiError::Conflict {
             message: format!(
@@ -241,11 +255,33 @@ pub async fn get_event(
 ) -> Result<Json<EventView>, ApiError> {
     caller.require_read()?;
     let id = parse_id("the event id", &id)?;
+    let missing = || ApiError::NotFound(format!("no event {id} in this account"));
     let event = state
         .store
         .get_event(caller.account(), id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no event {id} in this account")))?;
+        .ok_or_else(missing)?;
+    // One the caller may not see is as absent as one that never was.
+    let only_this = access::restrict(
+        state.store.as_ref(),
+        &caller,
+        Filter::default().and(Condition::Id(vec![id])),
+    )
+    .await?;
+    let request = SearchRequest {
+        filter: only_this,
+        after: None,
+        limit: 1,
+    };
+    if state
+        .store
+        .search(caller.account(), &request)
+        .await?
+        .events
+        .is_empty()
+    {
+        return Err(missing());
+    }
     Ok(Json(EventView::from(&event).with_links()))
 }
 
@@ -295,6 +331,7 @@ pub(super) async fn search_page(
         .map(Cursor::decode)
         .transpose()
         .map_err(ApiError::BadRequest)?;
+    let filter = access::restrict(state.store.as_ref(), caller, filter).await?;
     let page = state
         .store
         .search(

@@ -3,15 +3,17 @@
 mod entities;
 mod events;
 mod export;
+mod people;
 mod sessions;
 mod settings;
+mod signin;
 mod system;
 
 use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
 use tower_http::trace::TraceLayer;
 use uuid::Uuid;
@@ -26,6 +28,11 @@ pub(crate) use events::__path_ingest;
 pub(crate) use events::__path_list_event_types;
 pub(crate) use events::__path_search_events;
 pub(crate) use export::__path_export;
+pub(crate) use people::{
+    __path_add_member, __path_create_group, __path_create_key, __path_create_user,
+    __path_list_groups, __path_list_keys, __path_list_users, __path_remove_member,
+    __path_revoke_key, __path_update_user,
+};
 pub(crate) use sessions::__path_end_session;
 pub(crate) use sessions::__path_get_session;
 pub(crate) use sessions::__path_list_sessions;
@@ -33,6 +40,10 @@ pub(crate) use sessions::__path_start_session;
 pub(crate) use settings::__path_get_redaction;
 pub(crate) use settings::__path_preview_redaction;
 pub(crate) use settings::__path_put_redaction;
+pub(crate) use settings::{__path_effective_logging, __path_get_logging, __path_put_logging};
+pub(crate) use settings::{__path_get_visibility, __path_put_visibility};
+pub(crate) use signin::SignInLimiter;
+pub(crate) use signin::{__path_me, __path_sign_in, __path_sign_out};
 pub(crate) use system::__path_healthz;
 pub(crate) use system::__path_metrics;
 pub(crate) use system::__path_openapi;
@@ -67,6 +78,39 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             "/api/v1/settings/redaction/preview",
             post(settings::preview_redaction),
         )
+        .route(
+            "/api/v1/settings/visibility",
+            get(settings::get_visibility).put(settings::put_visibility),
+        )
+        .route(
+            "/api/v1/users",
+            get(people::list_users).post(people::create_user),
+        )
+        .route("/api/v1/users/{login}", patch(people::update_user))
+        .route(
+            "/api/v1/groups",
+            get(people::list_groups).post(people::create_group),
+        )
+        .route(
+            "/api/v1/groups/{group}/members/{login}",
+            put(people::add_member).delete(people::remove_member),
+        )
+        .route(
+            "/api/v1/keys",
+            get(people::list_keys).post(people::create_key),
+        )
+        .route("/api/v1/keys/{id}", delete(people::revoke_key))
+        .route(
+            "/api/v1/settings/logging",
+            get(settings::get_logging).put(settings::put_logging),
+        )
+        .route(
+            "/api/v1/logging-settings/effective",
+            get(settings::effective_logging),
+        )
+        .route("/api/v1/auth/sign-in", post(signin::sign_in))
+        .route("/api/v1/auth/sign-out", post(signin::sign_out))
+        .route("/api/v1/auth/me", get(signin::me))
         .route("/healthz", get(system::healthz))
         .route("/readyz", get(system::readyz))
         .route("/metrics", get(system::metrics))

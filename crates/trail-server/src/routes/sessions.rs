@@ -119,9 +119,16 @@ pub async fn get_session(
 ) -> Result<Json<SessionView>, ApiError> {
     caller.require_read()?;
     let id = parse_id("the session id", &id)?;
-    let s = state.store.get_session(caller.account(), id).await?;
-    s.map(|s| Json(view(s)))
-        .ok_or_else(|| ApiError::NotFound(format!("no session {id} in this account")))
+    let missing = || ApiError::NotFound(format!("no session {id} in this account"));
+    let s = state
+        .store
+        .get_session(caller.account(), id)
+        .await?
+        .ok_or_else(missing)?;
+    if !crate::access::sees_person(state.store.as_ref(), &caller, s.user_id).await? {
+        return Err(missing());
+    }
+    Ok(Json(view(s)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -149,5 +156,11 @@ pub async fn list_sessions(
         .store
         .list_sessions(caller.account(), &q.user, limit)
         .await?;
-    Ok(Json(sessions.into_iter().map(view).collect()))
+    let mut visible = Vec::with_capacity(sessions.len());
+    for s in sessions {
+        if crate::access::sees_person(state.store.as_ref(), &caller, s.user_id).await? {
+            visible.push(view(s));
+        }
+    }
+    Ok(Json(visible))
 }

@@ -1,17 +1,22 @@
-//! Account settings: the redaction rules (seed 004, "Sensitive Data").
+//! Account settings: the redaction rules (seed 004, "Sensitive Data") and who
+//! sees what ("Who Can See Logs").
 
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::State;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Query, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use trail_core::api::ErrorBody;
+use trail_core::logging::{LoggingSettings, Policy, PolicySource};
 use trail_core::redact::{RedactionRules, Redactor};
+use trail_core::{Catalogue, Level};
 
-use crate::auth::Caller;
+use crate::access::{self, VisibilityRules};
+use crate::auth::{Caller, Permission};
 use crate::error::ApiError;
+use crate::logging;
 use crate::settings::{redaction_rules, REDACTION};
 use crate::AppState;
 
@@ -111,5 +116,162 @@ pub async fn preview_redaction(
     Ok(Json(PreviewResponse {
         text: req.text.map(|t| redactor.text(&t).into_owned()),
         params,
+    }))
+}
+
+/// Who sees what beyond the roles: searches whose events only owners see, and
+/// each auditor's grant.
+#[utoipa::path(get, path = "/api/v1/settings/visibility", tag = "settings",
+    responses((status = 200, body = VisibilityRules), (status = 403, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn get_visibility(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<VisibilityRules>, ApiError> {
+    caller.require_admin()?;
+    Ok(Json(
+        access::rules(state.store.as_ref(), caller.account()).await?,
+    ))
+}
+
+/// Replaces the visibility rules. Only owners (or the account's admin key) may:
+/// admins must not lift what owners keep to themselves.
+#[utoipa::path(put, path = "/api/v1/settings/visibility", tag = "settings",
+    request_body = VisibilityRules,
+    responses((status = 200, body = VisibilityRules), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn put_visibility(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    body: Result<Json<VisibilityRules>, JsonRejection>,
+) -> Result<Json<VisibilityRules>, ApiError> {
+    caller.require(Permission::Own)?;
+    let Json(rules) = body?;
+    rules.check().map_err(ApiError::BadRequest)?;
+    let before = access::rules(state.store.as_ref(), caller.account()).await?;
+    let value = serde_json::to_value(&rules).map_err(|e| ApiError::Internal(e.to_string()))?;
+    state
+        .store
+        .put_setting(caller.account(), access::VISIBILITY, &value)
+        .await?;
+    let item = json!({
+        "type": "permission-changed", "action": "updated", "level": "audit",
+        "resource": {"kind": "permission", "id": access::VISIBILITY, "name": "visibility rules"},
+        "message": "Changed who sees what",
+        "changes": {"before": before, "after": value}
+    });
+    crate::audit::record(&state, caller.account(), caller.actor(), item).await;
+    Ok(Json(rules))
+}
+
+/// What is recorded for whom: presets, per-type switches and throttles for the
+/// account, for groups and for people.
+#[utoipa::path(get, path = "/api/v1/settings/logging", tag = "settings",
+    responses((status = 200, body = LoggingSettings), (status = 403, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn get_logging(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<LoggingSettings>, ApiError> {
+    caller.require_admin()?;
+    Ok(Json(
+        logging::settings(state.store.as_ref(), caller.account()).await?,
+    ))
+}
+
+/// Replaces the logging settings; they apply to new events within seconds.
+#[utoipa::path(put, path = "/api/v1/settings/logging", tag = "settings",
+    request_body = LoggingSettings,
+    responses((status = 200, body = LoggingSettings), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn put_logging(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    body: Result<Json<LoggingSettings>, JsonRejection>,
+) -> Result<Json<LoggingSettings>, ApiError> {
+    caller.require_admin()?;
+    let Json(settings) = body?;
+    settings.check().map_err(ApiError::BadRequest)?;
+    let before = logging::settings(state.store.as_ref(), caller.account()).await?;
+    let value = serde_json::to_value(&settings).map_err(|e| ApiError::Internal(e.to_string()))?;
+    state
+        .store
+        .put_setting(caller.account(), logging::LOGGING, &value)
+        .await?;
+    state.logging.forget(caller.account());
+    let item = json!({
+        "type": "settings-changed", "action": "updated", "level": "audit",
+        "resource": {"kind": "settings", "id": logging::LOGGING, "name": "logging settings"},
+        "message": "Changed what is logged",
+        "changes": {"before": before, "after": value}
+    });
+    crate::audit::record(&state, caller.account(), caller.actor(), item).await;
+    Ok(Json(settings))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EffectiveParams {
+    /// Whose settings (admins only); the caller's own when absent.
+    user: Option<String>,
+}
+
+/// The settings that apply to one person, for SDKs to drop disabled events
+/// before sending them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Effective {
+    user: String,
+    policy: Policy,
+    source: PolicySource,
+    /// Catalogue types this person's events of are not recorded.
+    disabled_types: Vec<String>,
+    /// Whether debug-level events are recorded.
+    debug: bool,
+    /// Seconds the server and SDKs may cache this answer.
+    refresh_seconds: u64,
+}
+
+#[utoipa::path(get, path = "/api/v1/logging-settings/effective", tag = "settings",
+    params(EffectiveParams),
+    responses((status = 200, body = Effective), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn effective_logging(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    params: Result<Query<EffectiveParams>, QueryRejection>,
+) -> Result<Json<Effective>, ApiError> {
+    let Query(p) = params?;
+    let user = match (p.user, caller.login()) {
+        (Some(u), own) if Some(u.as_str()) != own => {
+            caller.require_admin()?;
+            u
+        }
+        (Some(u), _) => u,
+        (None, Some(own)) => own.to_string(),
+        (None, None) => {
+            return Err(ApiError::BadRequest(
+                "this key acts for no one: name the person with ?user=<login>".into(),
+            ))
+        }
+    };
+    let effective = state
+        .logging
+        .policy(state.store.as_ref(), caller.account(), &user)
+        .await?;
+    let (policy, source) = effective.as_ref().clone();
+    let disabled_types = Catalogue::builtin()
+        .filter(|t| !policy.allows(t.name.as_str(), t.level))
+        .map(|t| t.name.as_str().to_string())
+        .collect();
+    Ok(Json(Effective {
+        user,
+        debug: policy.allows("log", Level::Debug),
+        policy,
+        source,
+        disabled_types,
+        refresh_seconds: crate::settings::REFRESH.as_secs(),
     }))
 }

@@ -1,4 +1,6 @@
 //! A real Trail server on a free port, on a fresh store.
+// Each test binary (api, access) uses part of these helpers.
+#![allow(dead_code)]
 
 use std::sync::Arc;
 
@@ -86,11 +88,16 @@ impl TestServer {
     }
 
     pub async fn other_account_client(&self) -> Client {
+        self.client_with(&self.other_account_key().await)
+    }
+
+    /// The admin key of a second account.
+    pub async fn other_account_key(&self) -> String {
         let other = self.store.create_account("other").await.unwrap();
         let (_, secret) = create_key(&self.store, other.id, "other", Scope::Admin, None)
             .await
             .unwrap();
-        self.client_with(&secret)
+        secret
     }
 
     pub async fn count(&self) -> u64 {

@@ -1,0 +1,163 @@
+//! Who sees which events (seed 004, "Who Can See Logs"): owners everything,
+//! admins everything but what owners keep to themselves, members their own
+//! activity, auditors what they were granted. Every read of events (search,
+//! one event, export, an entity's activity) goes through [`restrict`].
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use trail_core::query::{Condition, Filter, Query, Viewer};
+use trail_store::{Role, Store};
+use uuid::Uuid;
+
+use crate::auth::{Caller, Via};
+use crate::error::ApiError;
+
+/// The name of the settings document.
+pub const VISIBILITY: &str = "visibility";
+
+/// An account's visibility rules, as stored and edited through the API.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisibilityRules {
+    /// Searches whose events only owners see, e.g.
+    /// `user:owner@company.com type:user-signed-in,user-sign-in-failed`.
+    #[serde(default)]
+    pub owner_only: Vec<String>,
+    /// What each auditor (by login) may see: a search, and until when.
+    #[serde(default)]
+    pub grants: BTreeMap<String, Grant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Grant {
+    /// A search (docs/search.md); its events are what the auditor sees.
+    pub query: String,
+    /// The grant ends at this instant; none means until revoked.
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl VisibilityRules {
+    /// Every search must parse; names the one that does not.
+    pub fn check(&self) -> Result<(), String> {
+        let queries = self
+            .owner_only
+            .iter()
+            .map(|q| ("owner_only", q))
+            .chain(self.grants.values().map(|g| ("grants", &g.query)));
+        for (field, q) in queries {
+            resolve(q).map_err(|e| format!("{field}: {q:?}: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// A stored search as a filter; rules are read in UTC, with no `me`.
+fn resolve(q: &str) -> Result<Filter, String> {
+    let query = Query::parse(q).map_err(|e| e.to_string())?;
+    query.resolve(&Viewer {
+        now: Utc::now(),
+        tz: &Utc,
+        login: None,
+    })
+}
+
+pub async fn rules(store: &dyn Store, account: Uuid) -> Result<VisibilityRules, ApiError> {
+    Ok(store
+        .setting(account, VISIBILITY)
+        .await?
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default())
+}
+
+/// How much of the account's log a caller sees.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sight {
+    Everything,
+    AllButOwnerOnly,
+    Own(Uuid),
+    Granted(Filter),
+    Nothing,
+}
+
+impl Sight {
+    /// Sees every event but perhaps the owners' own: may see aggregates over everyone.
+    pub fn sees_all(&self) -> bool {
+        matches!(self, Sight::Everything | Sight::AllButOwnerOnly)
+    }
+}
+
+pub fn sight(caller: &Caller, rules: &VisibilityRules, now: DateTime<Utc>) -> Sight {
+    let Some(person) = &caller.person else {
+        // Account keys: an admin key stands for the owners, a read key for an admin.
+        return match &caller.via {
+            Via::Key(k) if k.scope.may_administer() => Sight::Everything,
+            _ => Sight::AllButOwnerOnly,
+        };
+    };
+    match person.role {
+        Role::Owner => Sight::Everything,
+        Role::Admin => Sight::AllButOwnerOnly,
+        Role::Member => Sight::Own(person.id),
+        Role::Auditor => match rules.grants.get(&person.login) {
+            Some(g) if g.until.is_none_or(|u| u > now) => {
+                resolve(&g.query).map_or(Sight::Nothing, Sight::Granted)
+            }
+            _ => Sight::Nothing,
+        },
+    }
+}
+
+/// `filter`, narrowed to what the caller may see.
+pub async fn restrict(
+    store: &dyn Store,
+    caller: &Caller,
+    filter: Filter,
+) -> Result<Filter, ApiError> {
+    let rules = rules(store, caller.account()).await?;
+    let sight = sight(caller, &rules, Utc::now());
+    let filter = match sight {
+        Sight::Everything => return Ok(filter),
+        Sight::AllButOwnerOnly => filter,
+        Sight::Own(user) => filter.and(Condition::UserId(vec![user])),
+        Sight::Granted(grant) => Filter {
+            terms: filter.terms.into_iter().chain(grant.terms).collect(),
+        },
+        Sight::Nothing => return Ok(filter.and(Condition::NoneOf(vec![Filter::default()]))),
+    };
+    let owner_only: Vec<Filter> = rules
+        .owner_only
+        .iter()
+        .filter_map(|q| resolve(q).ok())
+        .collect();
+    Ok(if owner_only.is_empty() {
+        filter
+    } else {
+        filter.and(Condition::NoneOf(owner_only))
+    })
+}
+
+/// Whether the caller may see this person's sessions: those who see everything,
+/// and each member their own.
+pub async fn sees_person(store: &dyn Store, caller: &Caller, user: Uuid) -> Result<bool, ApiError> {
+    let rules = rules(store, caller.account()).await?;
+    Ok(match sight(caller, &rules, Utc::now()) {
+        Sight::Own(me) => me == user,
+        s => s.sees_all(),
+    })
+}
+
+/// Aggregates over everyone's events (an entity's usage) are for those who see all.
+pub async fn require_sees_all(store: &dyn Store, caller: &Caller) -> Result<(), ApiError> {
+    let rules = rules(store, caller.account()).await?;
+    if sight(caller, &rules, Utc::now()).sees_all() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "usage summaries cover everyone's events; ask an admin".into(),
+        ))
+    }
+}
