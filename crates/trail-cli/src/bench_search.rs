@@ -22,6 +22,9 @@ pub struct SearchArgs {
     /// Timed runs per query (after 3 warm-up runs).
     #[arg(long, default_value_t = 30)]
     runs: usize,
+    /// Measure an account a previous run loaded (PostgreSQL keeps it) instead of loading a new one.
+    #[arg(long)]
+    account: Option<String>,
 }
 
 /// The five pages of the Activity Logs issue.
@@ -57,11 +60,24 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
         Database::Postgres(args.store.clone())
     };
     let store = database.open().await?;
-    let account = store
-        .create_account(&format!("bench-{}", uuid::Uuid::now_v7()))
-        .await?;
-    eprintln!("loading {} demo events...", args.events);
-    demo::load(&store, account.id, args.events, demo::DEFAULT_SEED).await?;
+    let existing = store.list_accounts().await?;
+    let account = match existing
+        .into_iter()
+        .find(|a| Some(&a.name) == args.account.as_ref())
+    {
+        Some(a) => a,
+        None => {
+            let account = store
+                .create_account(&format!("bench-{}", uuid::Uuid::now_v7()))
+                .await?;
+            eprintln!(
+                "loading {} demo events into {}...",
+                args.events, account.name
+            );
+            demo::load(&store, account.id, args.events, demo::DEFAULT_SEED).await?;
+            account
+        }
+    };
     let (_, key) = create_key(&store, account.id, "bench", Scope::Read, None).await?;
     let server = Server::build(
         ServerConfig {
