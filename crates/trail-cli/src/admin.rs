@@ -8,10 +8,54 @@ use trail_server::bootstrap::create_key;
 use trail_store::{Account, Store};
 use uuid::Uuid;
 
+use crate::manage;
+use crate::remote::Remote;
 use crate::store::StoreArgs;
 
 #[derive(Subcommand, Debug)]
 pub enum AdminCommand {
+    /// People of the account (through the server's API).
+    Users {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        cmd: manage::Users,
+    },
+    /// Groups and their members (through the server's API).
+    Groups {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        cmd: manage::Groups,
+    },
+    /// API keys, personal and address-limited ones included (through the server's API).
+    Keys {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        cmd: manage::Keys,
+    },
+    /// Redaction rules, and what they make of sample text.
+    Redaction {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        cmd: manage::Redaction,
+    },
+    /// Owner-only searches and auditors' grants.
+    Roles {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        cmd: manage::Document,
+    },
+    /// What is logged for whom.
+    Logging {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        cmd: manage::Logging,
+    },
     /// Create an account (a tenant) with an admin key.
     CreateAccount {
         #[command(flatten)]
@@ -73,6 +117,12 @@ async fn account(store: &dyn Store, name: Option<&str>) -> anyhow::Result<Accoun
 
 pub async fn run(cmd: AdminCommand) -> anyhow::Result<()> {
     match cmd {
+        AdminCommand::Users { remote, cmd } => manage::users(remote, cmd).await?,
+        AdminCommand::Groups { remote, cmd } => manage::groups(remote, cmd).await?,
+        AdminCommand::Keys { remote, cmd } => manage::keys(remote, cmd).await?,
+        AdminCommand::Redaction { remote, cmd } => manage::redaction(remote, cmd).await?,
+        AdminCommand::Roles { remote, cmd } => manage::visibility(remote, cmd).await?,
+        AdminCommand::Logging { remote, cmd } => manage::logging(remote, cmd).await?,
         AdminCommand::CreateAccount { store, name } => {
             let store = store.database().open().await?;
             let account = store.create_account(&name).await?;

@@ -6,6 +6,7 @@ mod bench;
 mod bench_search;
 mod config;
 mod demo;
+mod manage;
 mod remote;
 mod serve;
 mod store;

@@ -20,7 +20,7 @@ pub struct Remote {
 }
 
 impl Remote {
-    fn client(&self) -> Client {
+    pub(crate) fn client(&self) -> Client {
         Client::new(&self.url, &self.api_key)
     }
 }

@@ -12,6 +12,14 @@ struct Served {
     dir: tempfile::TempDir,
 }
 
+/// A failing test must not leave its server running.
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn trail() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_trail"));
     c.env_remove("RUST_BACKTRACE").env("RUST_LOG", "warn");
@@ -192,4 +200,68 @@ fn bad_configuration_is_named() {
     let (ok, _, err) = run(trail().args(["serve", "--listen", "nonsense"]));
     assert!(!ok);
     assert!(err.contains("--listen"), "{err}");
+}
+
+#[test]
+fn admin_manages_people_settings_and_keys_through_the_api() {
+    let mut s = serve();
+    let admin = |args: &[&str]| {
+        let mut c = trail();
+        c.arg("admin")
+            .args(args)
+            .env("TRAIL_URL", &s.url)
+            .env("TRAIL_API_KEY", KEY);
+        let (ok, out, err) = run(&mut c);
+        assert!(ok, "trail admin {args:?}: {err}");
+        out
+    };
+    admin(&[
+        "users", "add", "carol", "--role", "member", "--name", "Carol",
+    ]);
+    assert!(admin(&["users", "list"]).contains("carol"));
+    admin(&["groups", "add", "reviewers"]);
+    admin(&["groups", "add", "qa", "--parent", "reviewers"]);
+    admin(&["groups", "add-member", "qa", "carol"]);
+    let groups = admin(&["groups", "list"]);
+    assert!(
+        groups
+            .lines()
+            .any(|l| l.starts_with("qa") && l.contains("reviewers") && l.contains("carol")),
+        "{groups}"
+    );
+    assert_eq!(
+        admin(&["redaction", "test", "login with password=hunter2"]).trim(),
+        "login with password=[REDACTED]"
+    );
+    let settings = s.dir.path().join("logging.json");
+    std::fs::write(
+        &settings,
+        r#"{"groups": {"reviewers": {"level": "verbose"}}}"#,
+    )
+    .unwrap();
+    admin(&["logging", "set", settings.to_str().unwrap()]);
+    let effective = admin(&["logging", "effective", "carol"]);
+    assert!(effective.contains("\"reviewers\""), "{effective}");
+    assert!(admin(&["users", "set-role", "carol", "admin"]).contains("carol is now admin"));
+    let key = admin(&[
+        "keys", "create", "--name", "carol's", "--scope", "read", "--user", "carol",
+    ]);
+    assert!(key.contains("Secret (shown only now): trail_"), "{key}");
+    assert!(admin(&["keys", "list"]).contains("carol's"));
+
+    let mut bad = trail();
+    bad.args(["admin", "users", "add", "dave", "--role", "wizard"])
+        .env("TRAIL_URL", &s.url)
+        .env("TRAIL_API_KEY", KEY);
+    let (ok, _, err) = run(&mut bad);
+    assert!(!ok && err.contains("unknown role"), "{err}");
+    let mut twice = trail();
+    twice
+        .args(["admin", "groups", "add", "qa"])
+        .env("TRAIL_URL", &s.url)
+        .env("TRAIL_API_KEY", KEY);
+    let (ok, _, err) = run(&mut twice);
+    assert!(!ok && err.contains("group \"qa\" already exists"), "{err}");
+    s.child.kill().unwrap();
+    s.child.wait().unwrap();
 }

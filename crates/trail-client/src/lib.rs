@@ -1,6 +1,7 @@
 //! A typed Rust client for Trail's HTTP API, used by the `trail` CLI and the tests.
 
-use reqwest::{Method, RequestBuilder, StatusCode};
+pub use reqwest::Method;
+use reqwest::{RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use trail_core::api::{ErrorBody, EventPage, EventView, IngestResponse, SessionView, StartSession};
@@ -89,6 +90,26 @@ impl Client {
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         self.send(self.request(Method::GET, path)).await
+    }
+
+    /// Any endpoint, with an optional JSON body; the JSON answer (`null` when empty).
+    pub async fn call_json(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value> {
+        let mut req = self.request(method, path);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        let text = resp.text().await?;
+        if !status.is_success() {
+            return Err(api_error(status, text));
+        }
+        Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
     }
 
     /// Sends a batch of events; returns once they are committed.

@@ -12,7 +12,7 @@ use trail_store::{
 };
 use uuid::Uuid;
 
-use crate::codec::{db_error, from_micros, micros, opt_from_micros, parse_col};
+use crate::codec::{db_about, db_error, from_micros, micros, opt_from_micros, parse_col};
 
 /// Creates the account with the seed's catalogue of event types.
 pub fn create_account(conn: &mut Connection, name: &str) -> StoreResult<Account> {
@@ -81,10 +81,7 @@ pub fn create_user(conn: &Connection, account: Uuid, u: NewUser) -> StoreResult<
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![account, user.id, user.login, user.name, user.email, user.role.as_str(), u.password_hash, micros(&user.joined)],
     )
-    .map_err(|e| match db_error(e) {
-        StoreError::AlreadyExists(_) => StoreError::AlreadyExists(format!("user {:?}", user.login)),
-        other => other,
-    })?;
+    .map_err(db_about(format!("user {:?}", user.login)))?;
     Ok(user)
 }
 
@@ -238,16 +235,13 @@ pub fn create_group(
         "INSERT INTO groups (account_id, id, name) VALUES (?1, ?2, ?3)",
         params![account, group.id, group.name],
     )
-    .map_err(db_error)?;
+    .map_err(db_about(format!("group {name:?}")))?;
     if let Some(parent) = parent {
         tx.execute(
             "INSERT INTO groups_relations (account_id, parent_id, child_id) VALUES (?1, ?2, ?3)",
             params![account, parent, group.id],
         )
-        .map_err(|e| match db_error(e) {
-            StoreError::NotFound(_) => StoreError::NotFound(format!("parent group {parent}")),
-            other => other,
-        })?;
+        .map_err(db_about(format!("parent group {parent}")))?;
     }
     tx.commit().map_err(db_error)?;
     Ok(group)

@@ -32,6 +32,16 @@ pub fn db_error(e: rusqlite::Error) -> StoreError {
     StoreError::Database(e.to_string())
 }
 
+/// [`db_error`], naming `subject` instead of SQLite's constraint text when the
+/// row already exists or what it refers to does not.
+pub fn db_about(subject: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |e| match db_error(e) {
+        StoreError::AlreadyExists(_) => StoreError::AlreadyExists(subject.into()),
+        StoreError::NotFound(_) => StoreError::NotFound(subject.into()),
+        other => other,
+    }
+}
+
 /// Parses a stored enum-like text column.
 pub fn parse_col<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T, StoreError> {
     text.parse().map_err(StoreError::Corrupt)
