@@ -95,7 +95,7 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
 
     println!(
         "| page ({} events, {}) | rows | p50 ms | p95 ms | p99 ms |",
-        args.events,
+        store.event_count(account.id).await?,
         store.backend()
     );
     println!("|---|---:|---:|---:|---:|");
