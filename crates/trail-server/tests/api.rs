@@ -441,6 +441,26 @@ async fn search_over_http(s: TestServer) {
         .await
         .unwrap();
     assert_eq!((rest.events.len(), rest.next_cursor), (1, None));
+    // A word that names a group means its members' activity.
+    let http = reqwest::Client::new();
+    for (method, path) in [
+        (reqwest::Method::POST, "/api/v1/groups"),
+        (
+            reqwest::Method::PUT,
+            "/api/v1/groups/data-team/members/alice@company.com",
+        ),
+    ] {
+        let resp = http
+            .request(method, format!("{}{path}", s.url))
+            .bearer_auth(&s.admin_key)
+            .json(&json!({"name": "data-team"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "{path}: {}", resp.status());
+    }
+    let team = c.search("Data-Team", 10, None, None).await.unwrap();
+    assert_eq!(team.events.len(), 5);
     let cases = [
         (
             "q=usr:alice",

@@ -331,6 +331,7 @@ pub(super) async fn search_page(
         .map(Cursor::decode)
         .transpose()
         .map_err(ApiError::BadRequest)?;
+    let filter = group_words(state, caller.account(), filter).await?;
     let filter = access::restrict(state.store.as_ref(), caller, filter).await?;
     let page = state
         .store
@@ -347,6 +348,35 @@ pub(super) async fn search_page(
         events: page.events.iter().map(EventView::from).collect(),
         next_cursor: page.next.map(|c| c.encode()),
     }))
+}
+
+/// A word of free text that names a group means the activity of its members
+/// and its subgroups' (seed 004: typing "data-team" in the search box).
+pub(super) async fn group_words(
+    state: &AppState,
+    account: uuid::Uuid,
+    mut filter: Filter,
+) -> Result<Filter, ApiError> {
+    if !filter
+        .terms
+        .iter()
+        .any(|t| matches!(t.condition, Condition::Text(_)))
+    {
+        return Ok(filter);
+    }
+    let groups = state.store.list_groups(account).await?;
+    for term in &mut filter.terms {
+        let Condition::Text(text) = &term.condition else {
+            continue;
+        };
+        if let Some(g) = groups
+            .iter()
+            .find(|g| g.group.name.eq_ignore_ascii_case(text))
+        {
+            term.condition = Condition::Group(vec![g.group.name.clone()]);
+        }
+    }
+    Ok(filter)
 }
 
 /// The caller's time zone: an IANA name, UTC when absent.
