@@ -112,7 +112,7 @@ pub fn context() -> InputContext {
         peer_ip: None,
         user_agent: None,
         limits: Limits::default(),
-        redactor: Default::default(),
+        redactor: trail_core::redact::Redactor::defaults(),
     }
 }
 

@@ -544,7 +544,7 @@ pub(crate) mod tests_support {
             peer_ip: Some("10.0.0.9".parse().unwrap()),
             user_agent: Some("curl/8".into()),
             limits: Limits::default(),
-            redactor: Default::default(),
+            redactor: crate::redact::Redactor::defaults(),
         }
     }
 }

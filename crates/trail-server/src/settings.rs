@@ -29,10 +29,16 @@ impl SettingsCache {
                 return Ok(r.clone());
             }
         }
-        let rules = redaction_rules(store, account).await?;
-        // Stored rules were compiled when they were saved; should that ever fail
-        // now, the defaults still protect.
-        let redactor = Arc::new(Redactor::new(rules).unwrap_or_default());
+        let redactor = match store.setting(account, REDACTION).await? {
+            None => Redactor::defaults(),
+            // Stored rules were compiled when they were saved; should that ever
+            // fail now, the defaults still protect.
+            Some(v) => serde_json::from_value(v)
+                .ok()
+                .and_then(|rules| Redactor::new(rules).ok())
+                .map(Arc::new)
+                .unwrap_or_else(Redactor::defaults),
+        };
         self.lock()
             .insert(account, (Instant::now(), redactor.clone()));
         Ok(redactor)

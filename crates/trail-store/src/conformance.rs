@@ -57,7 +57,7 @@ fn ctx() -> InputContext {
         peer_ip: None,
         user_agent: None,
         limits: Limits::default(),
-        redactor: Default::default(),
+        redactor: trail_core::redact::Redactor::defaults(),
     }
 }
 
