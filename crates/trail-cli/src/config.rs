@@ -17,6 +17,7 @@ pub struct FileConfig {
     pub demo_events: Option<u64>,
     pub max_body_bytes: Option<usize>,
     pub max_batch_events: Option<usize>,
+    pub ingest_requests_per_second: Option<u32>,
     pub log_format: Option<String>,
 }
 

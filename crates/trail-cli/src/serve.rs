@@ -36,6 +36,9 @@ pub struct ServeArgs {
     /// Most events in one request [default: 1000].
     #[arg(long, env = "TRAIL_MAX_BATCH_EVENTS")]
     max_batch_events: Option<usize>,
+    /// Requests per second one ingest-scope key may make from one address [default: 200].
+    #[arg(long, env = "TRAIL_INGEST_REQUESTS_PER_SECOND")]
+    ingest_requests_per_second: Option<u32>,
     /// Log format: `text` or `json` [default: text]. Verbosity: RUST_LOG (default info).
     #[arg(long, env = "TRAIL_LOG_FORMAT")]
     log_format: Option<String>,
@@ -77,6 +80,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .max_batch_events
             .or(file.max_batch_events)
             .unwrap_or(defaults.max_batch_events),
+        ingest_requests_per_second: args
+            .ingest_requests_per_second
+            .or(file.ingest_requests_per_second)
+            .unwrap_or(defaults.ingest_requests_per_second),
         ..defaults
     };
     tracing::info!(store = %database.describe(), "opening store");

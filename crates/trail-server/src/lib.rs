@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 pub mod bootstrap;
 mod error;
+mod limits;
 mod logging;
 mod openapi;
 mod routes;
@@ -37,6 +38,9 @@ pub struct ServerConfig {
     pub max_batch_events: usize,
     pub limits: Limits,
     pub ingest: IngestConfig,
+    /// Requests per second one ingest-scope key may make from one address (keys
+    /// embedded in web pages are ingest keys).
+    pub ingest_requests_per_second: u32,
 }
 
 impl Default for ServerConfig {
@@ -47,6 +51,34 @@ impl Default for ServerConfig {
             max_batch_events: 1000,
             limits: Limits::default(),
             ingest: IngestConfig::default(),
+            ingest_requests_per_second: 200,
+        }
+    }
+}
+
+/// The request limits of this server.
+pub(crate) struct Limiters {
+    /// Sign-in attempts per address and minute.
+    pub sign_in: limits::FixedWindow<std::net::IpAddr>,
+    /// Requests per ingest-scope key and address and second.
+    pub ingest_key: limits::FixedWindow<(uuid::Uuid, std::net::IpAddr)>,
+}
+
+impl Limiters {
+    fn new(config: &ServerConfig) -> Limiters {
+        let minute = std::time::Duration::from_secs(60);
+        let second = std::time::Duration::from_secs(1);
+        Limiters {
+            sign_in: limits::FixedWindow::new(
+                routes::ATTEMPTS_PER_MINUTE,
+                minute,
+                "sign-in attempts from this address",
+            ),
+            ingest_key: limits::FixedWindow::new(
+                config.ingest_requests_per_second,
+                second,
+                "requests with this ingest key from this address",
+            ),
         }
     }
 }
@@ -58,7 +90,7 @@ pub(crate) struct AppState {
     pub config: ServerConfig,
     pub key_usage: auth::KeyUsage,
     pub settings: settings::SettingsCache,
-    pub sign_in_limiter: routes::SignInLimiter,
+    pub limits: Limiters,
     pub logging: logging::LoggingGate,
 }
 
@@ -72,13 +104,14 @@ impl Server {
     pub async fn build(config: ServerConfig, store: Arc<dyn Store>) -> std::io::Result<Server> {
         let listener = TcpListener::bind(config.listen).await?;
         let (ingestor, writer) = Ingestor::start(store.clone(), config.ingest);
+        let limits = Limiters::new(&config);
         let state = Arc::new(AppState {
             store,
             ingestor,
             config,
             key_usage: auth::KeyUsage::default(),
             settings: settings::SettingsCache::default(),
-            sign_in_limiter: routes::SignInLimiter::default(),
+            limits,
             logging: logging::LoggingGate::default(),
         });
         Ok(Server {

@@ -669,3 +669,36 @@ async fn every_endpoint_checks_every_role(s: TestServer) {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_keys_are_rate_limited_per_address() {
+    let s = TestServer::sqlite_with(trail_server::ServerConfig {
+        ingest_requests_per_second: 3,
+        ..Default::default()
+    })
+    .await;
+    let (_, ingest) = s.secret(trail_core::credentials::Scope::Ingest).await;
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/api/v1/events", s.url))
+            .bearer_auth(&ingest)
+            .json(&json!({"type": "log"}))
+            .send()
+            .await
+            .unwrap();
+        if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(resp.headers().contains_key("retry-after"));
+        }
+        statuses.push(resp.status());
+    }
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!((1..=3).contains(&limited), "{statuses:?}");
+    // Account admin keys (servers sending in bulk) are not limited.
+    for _ in 0..6 {
+        s.client().send_event(&by("a", "log", "x")).await.unwrap();
+    }
+}

@@ -13,6 +13,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use trail_core::api::{ErrorBody, EventPage, EventView, IngestResponse, IngestedEvent};
+use trail_core::credentials::Scope;
 use trail_core::input::truncate_micros;
 use trail_core::query::{Condition, Filter, Query as TrailQuery, Viewer};
 use trail_core::{EventInput, FieldError, InputContext, NewEvent, Source};
@@ -21,7 +22,7 @@ use trail_store::{AppendOutcome, AppendRequest, EventTypeRecord};
 
 use super::parse_id;
 use crate::access;
-use crate::auth::Caller;
+use crate::auth::{Caller, Via};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -49,6 +50,11 @@ pub async fn ingest(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
     caller.require_write()?;
+    if let Via::Key(key) = &caller.via {
+        if key.scope == Scope::Ingest {
+            state.limits.ingest_key.check((key.id, peer.ip()))?;
+        }
+    }
     let body = body.map_err(|r| match r.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(format!(
             "the body exceeds the limit of {} bytes",

@@ -42,7 +42,7 @@ pub(crate) use settings::__path_preview_redaction;
 pub(crate) use settings::__path_put_redaction;
 pub(crate) use settings::{__path_effective_logging, __path_get_logging, __path_put_logging};
 pub(crate) use settings::{__path_get_visibility, __path_put_visibility};
-pub(crate) use signin::SignInLimiter;
+pub(crate) use signin::ATTEMPTS_PER_MINUTE;
 pub(crate) use signin::{__path_me, __path_sign_in, __path_sign_out};
 pub(crate) use system::__path_healthz;
 pub(crate) use system::__path_metrics;

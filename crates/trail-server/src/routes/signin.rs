@@ -3,10 +3,8 @@
 //! failures lock the login for a while; attempts are limited per address; every
 //! outcome is recorded as an audit event.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, State};
@@ -77,7 +75,7 @@ pub async fn sign_in(
     headers: HeaderMap,
     body: Result<Json<SignIn>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    state.sign_in_limiter.check(peer.ip())?;
+    state.limits.sign_in.check(peer.ip())?;
     let Json(req) = body?;
     let account = find_account(&state, req.account.as_deref()).await?;
     let user_agent = headers
@@ -321,30 +319,4 @@ fn with_cookies(mut response: Response, cookies: &[String]) -> Response {
         }
     }
     response
-}
-
-/// Sign-in attempts per address, in fixed one-minute windows.
-#[derive(Default)]
-pub struct SignInLimiter {
-    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
-}
-
-impl SignInLimiter {
-    fn check(&self, ip: IpAddr) -> Result<(), ApiError> {
-        let mut windows = self.windows.lock().expect("limiter lock poisoned");
-        if windows.len() > 100_000 {
-            windows.retain(|_, (start, _)| start.elapsed().as_secs() < 60);
-        }
-        let entry = windows.entry(ip).or_insert((Instant::now(), 0));
-        if entry.0.elapsed().as_secs() >= 60 {
-            *entry = (Instant::now(), 0);
-        }
-        entry.1 += 1;
-        if entry.1 > ATTEMPTS_PER_MINUTE {
-            return Err(ApiError::TooManyRequests(
-                "too many sign-in attempts from this address; wait a minute".into(),
-            ));
-        }
-        Ok(())
-    }
 }

@@ -40,14 +40,26 @@ impl TestServer {
         Some(Self::start(Arc::new(store)).await)
     }
 
+    /// On SQLite, with a server configuration of the test's own.
+    pub async fn sqlite_with(config: ServerConfig) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let store = trail_store_sqlite::SqliteStore::open(dir.path().join("t.db")).unwrap();
+        std::mem::forget(dir);
+        Self::start_with(Arc::new(store), config).await
+    }
+
     async fn start(store: Arc<dyn Store>) -> TestServer {
+        Self::start_with(store, ServerConfig::default()).await
+    }
+
+    async fn start_with(store: Arc<dyn Store>, config: ServerConfig) -> TestServer {
         let first = bootstrap(&store, BootstrapSecrets::default())
             .await
             .unwrap()
             .unwrap();
         let config = ServerConfig {
             listen: ([127, 0, 0, 1], 0).into(),
-            ..ServerConfig::default()
+            ..config
         };
         let server = Server::build(config, store.clone()).await.unwrap();
         let url = format!("http://{}", server.local_addr());
