@@ -151,23 +151,6 @@ pub async fn search(a: SearchArgs) -> anyhow::Result<()> {
     let mut shown = 0;
     let mut cursor: Option<String> = None;
     let mut newest: Option<(String, i64)> = None;
-    if !a.json {
-        println!(
-            "{}",
-            table_row(
-                [
-                    "time (UTC)",
-                    "user",
-                    "action",
-                    "resource",
-                    "status",
-                    "ip",
-                    "duration"
-                ]
-                .map(String::from)
-            )
-        );
-    }
     while shown < a.limit {
         let page = client
             .search(
@@ -178,6 +161,10 @@ pub async fn search(a: SearchArgs) -> anyhow::Result<()> {
             )
             .await
             .map_err(explain)?;
+        if cursor.is_none() && !a.json {
+            // After the first answer: a refused query prints its error alone.
+            print_header();
+        }
         if newest.is_none() {
             newest = page.events.first().map(|e| (e.occurred_at.clone(), e.seq));
         }
@@ -197,6 +184,24 @@ pub async fn search(a: SearchArgs) -> anyhow::Result<()> {
         follow(&client, &a, newest).await?;
     }
     Ok(())
+}
+
+fn print_header() {
+    println!(
+        "{}",
+        table_row(
+            [
+                "time (UTC)",
+                "user",
+                "action",
+                "resource",
+                "status",
+                "ip",
+                "duration"
+            ]
+            .map(String::from)
+        )
+    );
 }
 
 /// Polls the newest page and prints what is newer than the last event printed.
