@@ -42,6 +42,8 @@ fn scenarios() -> Vec<(&'static str, String)> {
             "\"out of memory\"".into(),
         ),
         ("IP address, rare", "ip:192.168.1.45".into()),
+        ("a rare person", "user:yusuf".into()),
+        ("a rare type", "type:user-invited".into()),
         (
             "entity activity, 7 days",
             format!(

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (4, include_str!("../migrations/0004_text.sql")),
     (5, include_str!("../migrations/0005_settings.sql")),
     (6, include_str!("../migrations/0006_people.sql")),
+    (7, include_str!("../migrations/0007_filters.sql")),
 ];
 
 /// The advisory lock that serialises migrations ("trail" in ASCII), so servers
