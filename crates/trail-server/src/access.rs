@@ -66,11 +66,7 @@ fn resolve(q: &str) -> Result<Filter, String> {
 }
 
 pub async fn rules(store: &dyn Store, account: Uuid) -> Result<VisibilityRules, ApiError> {
-    Ok(store
-        .setting(account, VISIBILITY)
-        .await?
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default())
+    Ok(crate::settings::load(store, account, VISIBILITY).await?)
 }
 
 /// How much of the account's log a caller sees.

@@ -158,9 +158,5 @@ impl LoggingGate {
 }
 
 pub async fn settings(store: &dyn Store, account: Uuid) -> StoreResult<LoggingSettings> {
-    Ok(store
-        .setting(account, LOGGING)
-        .await?
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default())
+    crate::settings::load(store, account, LOGGING).await
 }

@@ -6,9 +6,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Value};
 use trail_core::redact::{RedactionRules, Redactor};
 use trail_store::{Store, StoreResult};
 use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::AppState;
 
 /// How long a cached setting is trusted before it is read again.
 pub const REFRESH: Duration = Duration::from_secs(3);
@@ -56,9 +63,55 @@ impl SettingsCache {
 
 /// The account's saved redaction rules, or the defaults.
 pub async fn redaction_rules(store: &dyn Store, account: Uuid) -> StoreResult<RedactionRules> {
+    load(store, account, REDACTION).await
+}
+
+/// A settings document of the account, or its default when none was saved.
+pub async fn load<T: DeserializeOwned + Default>(
+    store: &dyn Store,
+    account: Uuid,
+    name: &str,
+) -> StoreResult<T> {
     Ok(store
-        .setting(account, REDACTION)
+        .setting(account, name)
         .await?
         .and_then(|v| serde_json::from_value(v).ok())
         .unwrap_or_default())
+}
+
+/// A settings document: its name, and how a change to it is recorded.
+pub struct Document {
+    pub name: &'static str,
+    /// What the audit event says changed, e.g. "redaction rules".
+    pub label: &'static str,
+    pub event_type: &'static str,
+    pub resource_kind: &'static str,
+}
+
+/// Saves a checked document, makes this server forget what it cached of the
+/// account's settings, and records the change with its before and after.
+pub async fn save<T: Serialize + DeserializeOwned + Default>(
+    state: &AppState,
+    caller: &Caller,
+    doc: &Document,
+    value: &T,
+) -> Result<(), ApiError> {
+    let account = caller.account();
+    let before: T = load(state.store.as_ref(), account, doc.name).await?;
+    let (before, after) = (to_json(&before)?, to_json(value)?);
+    state.store.put_setting(account, doc.name, &after).await?;
+    state.settings.invalidate(account);
+    state.logging.forget(account);
+    let item = json!({
+        "type": doc.event_type, "action": "updated", "level": "audit",
+        "resource": {"kind": doc.resource_kind, "id": doc.name, "name": doc.label},
+        "message": format!("Changed the {}", doc.label),
+        "changes": {"before": before, "after": after}
+    });
+    crate::audit::record(state, account, caller.actor(), item).await;
+    Ok(())
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(value).map_err(|e| ApiError::Internal(e.to_string()))
 }

@@ -1,6 +1,7 @@
 //! Who may see and change what, through the real HTTP API: roles and grants,
 //! signing in, logging settings, and every endpoint against every role.
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeSet;
@@ -9,23 +10,6 @@ use common::TestServer;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use trail_core::EventInput;
-
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::common::TestServer::sqlite().await).await; })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(server) = super::common::TestServer::postgres().await {
-                    super::$name(server).await;
-                }
-            })*
-        }
-    };
-}
 
 on_both_stores!(
     roles_see_what_seed_004_says,

@@ -1,6 +1,7 @@
 //! The HTTP API end to end: a real server on a free port, talked to through
 //! trail-client and raw HTTP, on the embedded store and on PostgreSQL.
 
+#[macro_use]
 mod common;
 
 use std::collections::HashSet;
@@ -23,23 +24,6 @@ fn api_error(e: ClientError) -> (StatusCode, trail_core::api::ErrorDetail) {
         ClientError::Api { status, body } => (status, body.error),
         other => panic!("expected an API error, got {other}"),
     }
-}
-
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::common::TestServer::sqlite().await).await; })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(server) = super::common::TestServer::postgres().await {
-                    super::$name(server).await;
-                }
-            })*
-        }
-    };
 }
 
 on_both_stores!(

@@ -7,7 +7,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use trail_core::api::ErrorBody;
 use trail_core::logging::{LoggingSettings, Policy, PolicySource};
 use trail_core::redact::{RedactionRules, Redactor};
@@ -17,7 +17,14 @@ use crate::access::{self, VisibilityRules};
 use crate::auth::{Caller, Permission};
 use crate::error::ApiError;
 use crate::logging;
-use crate::settings::{redaction_rules, REDACTION};
+use crate::settings::{redaction_rules, save, Document, REDACTION};
+
+const REDACTION_DOC: Document = Document {
+    name: REDACTION,
+    label: "redaction rules",
+    event_type: "settings-changed",
+    resource_kind: "settings",
+};
 use crate::AppState;
 
 /// The account's redaction rules (the defaults until an admin saves others).
@@ -49,20 +56,7 @@ pub async fn put_redaction(
     caller.require_admin()?;
     let Json(rules) = body?;
     Redactor::new(rules.clone()).map_err(ApiError::BadRequest)?;
-    let before = redaction_rules(state.store.as_ref(), caller.account()).await?;
-    let value = serde_json::to_value(&rules).map_err(|e| ApiError::Internal(e.to_string()))?;
-    state
-        .store
-        .put_setting(caller.account(), REDACTION, &value)
-        .await?;
-    state.settings.invalidate(caller.account());
-    let item = json!({
-        "type": "settings-changed", "action": "updated", "level": "audit",
-        "resource": {"kind": "settings", "id": REDACTION, "name": "redaction rules"},
-        "message": "Changed the redaction rules",
-        "changes": {"before": before, "after": value}
-    });
-    crate::audit::record(&state, caller.account(), caller.actor(), item).await;
+    save(&state, &caller, &REDACTION_DOC, &rules).await?;
     Ok(Json(rules))
 }
 
@@ -149,19 +143,13 @@ pub async fn put_visibility(
     caller.require(Permission::Own)?;
     let Json(rules) = body?;
     rules.check().map_err(ApiError::BadRequest)?;
-    let before = access::rules(state.store.as_ref(), caller.account()).await?;
-    let value = serde_json::to_value(&rules).map_err(|e| ApiError::Internal(e.to_string()))?;
-    state
-        .store
-        .put_setting(caller.account(), access::VISIBILITY, &value)
-        .await?;
-    let item = json!({
-        "type": "permission-changed", "action": "updated", "level": "audit",
-        "resource": {"kind": "permission", "id": access::VISIBILITY, "name": "visibility rules"},
-        "message": "Changed who sees what",
-        "changes": {"before": before, "after": value}
-    });
-    crate::audit::record(&state, caller.account(), caller.actor(), item).await;
+    let doc = Document {
+        name: access::VISIBILITY,
+        label: "visibility rules",
+        event_type: "permission-changed",
+        resource_kind: "permission",
+    };
+    save(&state, &caller, &doc, &rules).await?;
     Ok(Json(rules))
 }
 
@@ -194,20 +182,12 @@ pub async fn put_logging(
     caller.require_admin()?;
     let Json(settings) = body?;
     settings.check().map_err(ApiError::BadRequest)?;
-    let before = logging::settings(state.store.as_ref(), caller.account()).await?;
-    let value = serde_json::to_value(&settings).map_err(|e| ApiError::Internal(e.to_string()))?;
-    state
-        .store
-        .put_setting(caller.account(), logging::LOGGING, &value)
-        .await?;
-    state.logging.forget(caller.account());
-    let item = json!({
-        "type": "settings-changed", "action": "updated", "level": "audit",
-        "resource": {"kind": "settings", "id": logging::LOGGING, "name": "logging settings"},
-        "message": "Changed what is logged",
-        "changes": {"before": before, "after": value}
-    });
-    crate::audit::record(&state, caller.account(), caller.actor(), item).await;
+    let doc = Document {
+        name: logging::LOGGING,
+        label: "logging settings",
+        ..REDACTION_DOC
+    };
+    save(&state, &caller, &doc, &settings).await?;
     Ok(Json(settings))
 }
 

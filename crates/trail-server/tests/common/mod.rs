@@ -14,6 +14,25 @@ use trail_server::{Server, ServerConfig};
 use trail_store::Store;
 use uuid::Uuid;
 
+/// Runs each named test function against a SQLite and a PostgreSQL server.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::common::TestServer::sqlite().await).await; })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(server) = super::common::TestServer::postgres().await {
+                    super::$name(server).await;
+                }
+            })*
+        }
+    };
+}
+
 pub struct TestServer {
     pub url: String,
     pub store: Arc<dyn Store>,
