@@ -686,3 +686,23 @@ async fn ingest_keys_are_rate_limited_per_address() {
         s.client().send_event(&by("a", "log", "x")).await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_elsewhere_may_send_with_a_key_but_never_with_cookies() {
+    let s = TestServer::sqlite().await;
+    let preflight = reqwest::Client::new()
+        .request(Method::OPTIONS, format!("{}/api/v1/events", s.url))
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+    let h = preflight.headers();
+    assert_eq!(h["access-control-allow-origin"], "*");
+    assert!(!h.contains_key("access-control-allow-credentials"));
+}

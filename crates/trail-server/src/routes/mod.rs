@@ -15,6 +15,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
+use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 use uuid::Uuid;
 
@@ -117,8 +118,28 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/openapi.json", get(system::openapi))
         .fallback(|| async { ApiError::NotFound("no such endpoint; see /api/openapi.json".into()) })
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(cors())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Web pages on any origin may call the API with a key (an ingest key embedded
+/// in a page is the browser SDK's case). Never with cookies: without
+/// `Allow-Credentials` browsers do not send them cross-origin, so a signed-in
+/// session cannot be used from another site.
+fn cors() -> CorsLayer {
+    use axum::http::{header, Method};
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(3600))
 }
 
 /// Parses an id from the path, naming it in the error.
