@@ -44,3 +44,47 @@ pub async fn record(state: &AppState, account: Uuid, actor: Actor, item: Value) 
         tracing::error!(error = %e, "could not record Trail's own audit event");
     }
 }
+
+/// How often the same read by the same caller is recorded again.
+pub const READ_REPEAT_SECONDS: u64 = 60;
+
+/// Reads of the log (seed 004: who looked at what). The same caller reading the
+/// same thing again within [`READ_REPEAT_SECONDS`] is recorded once: scrolling,
+/// refreshing and polling (`trail search --follow`) would otherwise bury the log
+/// under its own reads.
+#[derive(Default)]
+pub struct ReadLog {
+    seen: std::sync::Mutex<std::collections::HashMap<(Uuid, String, String), std::time::Instant>>,
+}
+
+impl ReadLog {
+    /// Records `item` for the caller unless they made this read (`what`) a moment ago.
+    pub async fn record(
+        &self,
+        state: &AppState,
+        caller: &crate::auth::Caller,
+        what: String,
+        item: Value,
+    ) {
+        let actor = caller.actor();
+        let key = (
+            caller.account(),
+            format!("{:?}:{}", actor.kind, actor.id),
+            what,
+        );
+        {
+            let mut seen = self.seen.lock().expect("read log lock poisoned");
+            if seen.len() > 100_000 {
+                seen.retain(|_, at| at.elapsed().as_secs() < READ_REPEAT_SECONDS);
+            }
+            if seen
+                .get(&key)
+                .is_some_and(|at| at.elapsed().as_secs() < READ_REPEAT_SECONDS)
+            {
+                return;
+            }
+            seen.insert(key, std::time::Instant::now());
+        }
+        record(state, caller.account(), actor, item).await;
+    }
+}

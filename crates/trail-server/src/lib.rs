@@ -92,6 +92,7 @@ pub(crate) struct AppState {
     pub settings: settings::SettingsCache,
     pub limits: Limiters,
     pub logging: logging::LoggingGate,
+    pub reads: audit::ReadLog,
 }
 
 pub struct Server {
@@ -113,6 +114,7 @@ impl Server {
             settings: settings::SettingsCache::default(),
             limits,
             logging: logging::LoggingGate::default(),
+            reads: audit::ReadLog::default(),
         });
         Ok(Server {
             listener,

@@ -83,8 +83,16 @@ async fn sends_and_reads_back_events(s: TestServer) {
         links.resource_activity.as_deref(),
         Some("/api/v1/entities/query/42/activity")
     );
+    // Reading the event was itself recorded, and is now the newest event.
     let page = c.search("", 10, None, None).await.unwrap();
-    assert_eq!(page.events[0].id, id);
+    assert_eq!(page.events[0].event_type, "log-viewed");
+    assert_eq!(page.events[1].id, id);
+    let again = c.search("", 10, None, None).await.unwrap();
+    assert_eq!(
+        again.events[0].event_type, "log-searched",
+        "the first search is recorded; the same search a moment later is not"
+    );
+    assert_eq!(again.events[1].event_type, "log-viewed");
     let (status, err) = api_error(c.get_event(Uuid::now_v7()).await.unwrap_err());
     assert_eq!(
         (status, err.code.as_str()),
@@ -323,7 +331,10 @@ async fn accounts_cannot_see_each_other(s: TestServer) {
         .send_event(&event(json!({"type": "log"})))
         .await
         .unwrap();
-    assert_eq!(theirs.events[0].seq, 1, "sequence numbers are per account");
+    assert_eq!(
+        theirs.events[0].seq, 2,
+        "sequence numbers are per account: 1 records their search"
+    );
 }
 
 async fn sessions_join_events(s: TestServer) {
@@ -618,7 +629,11 @@ async fn injection_attempts_are_just_data(s: TestServer) {
         got.resource.unwrap().name.as_deref(),
         Some("<script>alert(1)</script>")
     );
-    assert_eq!(s.count().await, 1);
+    assert_eq!(
+        s.count().await,
+        2,
+        "the event, and the record of reading it"
+    );
 }
 
 async fn shutdown_commits_what_was_acknowledged(s: TestServer) {

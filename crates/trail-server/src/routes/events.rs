@@ -11,6 +11,7 @@ use axum::Json;
 use chrono::Utc;
 use chrono_tz::Tz;
 use serde::Deserialize;
+use serde_json::json;
 use serde_json::value::RawValue;
 use trail_core::api::{ErrorBody, EventPage, EventView, IngestResponse, IngestedEvent};
 use trail_core::credentials::Scope;
@@ -288,6 +289,13 @@ pub async fn get_event(
     {
         return Err(missing());
     }
+    let item = json!({"type": "log-viewed", "action": "viewed", "level": "audit",
+        "resource": {"kind": "audit-log", "id": id.to_string(), "name": "an event"},
+        "message": format!("Viewed event {id}")});
+    state
+        .reads
+        .record(&state, &caller, format!("view {id}"), item)
+        .await;
     Ok(Json(EventView::from(&event).with_links()))
 }
 
@@ -315,8 +323,20 @@ pub async fn search_events(
 ) -> Result<Json<EventPage>, ApiError> {
     caller.require_read()?;
     let Query(p) = query?;
-    let filter = parse_filter(p.q.as_deref().unwrap_or(""), p.tz.as_deref(), &caller)?;
-    search_page(&state, &caller, filter, p.limit, p.cursor.as_deref()).await
+    let q = p.q.as_deref().unwrap_or("");
+    let filter = parse_filter(q, p.tz.as_deref(), &caller)?;
+    let page = search_page(&state, &caller, filter, p.limit, p.cursor.as_deref()).await?;
+    if p.cursor.is_none() {
+        let item = json!({"type": "log-searched", "action": "searched", "level": "audit",
+            "resource": {"kind": "audit-log", "name": "activity log"},
+            "message": format!("Searched the log: {q}"),
+            "params": {"query": q, "results": page.events.len()}});
+        state
+            .reads
+            .record(&state, &caller, format!("search {q}"), item)
+            .await;
+    }
+    Ok(page)
 }
 
 /// One page of a search: checks the limit and the cursor, runs it, shapes the answer.
