@@ -12,7 +12,7 @@ use trail_core::names::ResourceKind;
 use trail_core::query::{Condition, Term, TimeRange};
 use trail_store::usage::{EntityUsage, UsageRequest};
 
-use super::events::{parse_filter, search_page};
+use super::events::{parse_filter, record_search, search_page};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::AppState;
@@ -47,6 +47,12 @@ pub async fn activity(
         .map_err(|e| ApiError::BadRequest(format!("resource kind: {e}")))?;
     let range = last_days(p.days)?;
     let mut filter = parse_filter(p.q.as_deref().unwrap_or(""), p.tz.as_deref(), &caller)?;
+    let described = format!(
+        "kind:{} resource.id:{id} (last {} days) {}",
+        kind.as_str(),
+        p.days.unwrap_or(7),
+        p.q.as_deref().unwrap_or("")
+    );
     for condition in [
         Condition::Kind(vec![kind]),
         Condition::ResourceId(vec![id]),
@@ -57,7 +63,11 @@ pub async fn activity(
             condition,
         });
     }
-    search_page(&state, &caller, filter, p.limit, p.cursor.as_deref()).await
+    let page = search_page(&state, &caller, filter, p.limit, p.cursor.as_deref()).await?;
+    if p.cursor.is_none() {
+        record_search(&state, &caller, described.trim(), page.events.len()).await;
+    }
+    Ok(page)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

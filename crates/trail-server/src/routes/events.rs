@@ -327,16 +327,21 @@ pub async fn search_events(
     let filter = parse_filter(q, p.tz.as_deref(), &caller)?;
     let page = search_page(&state, &caller, filter, p.limit, p.cursor.as_deref()).await?;
     if p.cursor.is_none() {
-        let item = json!({"type": "log-searched", "action": "searched", "level": "audit",
-            "resource": {"kind": "audit-log", "name": "activity log"},
-            "message": format!("Searched the log: {q}"),
-            "params": {"query": q, "results": page.events.len()}});
-        state
-            .reads
-            .record(&state, &caller, format!("search {q}"), item)
-            .await;
+        record_search(&state, &caller, q, page.events.len()).await;
     }
     Ok(page)
+}
+
+/// The first page of a search is a read of the log, and recorded as one.
+pub(super) async fn record_search(state: &AppState, caller: &Caller, query: &str, results: usize) {
+    let item = json!({"type": "log-searched", "action": "searched", "level": "audit",
+        "resource": {"kind": "audit-log", "name": "activity log"},
+        "message": format!("Searched the log: {query}"),
+        "params": {"query": query, "results": results}});
+    state
+        .reads
+        .record(state, caller, format!("search {query}"), item)
+        .await;
 }
 
 /// One page of a search: checks the limit and the cursor, runs it, shapes the answer.
