@@ -30,6 +30,12 @@ pub enum Users {
     },
     /// Change a person's role (the seed's "Changed alice role to Admin").
     SetRole { login: String, role: String },
+    /// Let someone sign in (people seen only in events have no password yet).
+    SetPassword {
+        login: String,
+        #[arg(long, env = "TRAIL_NEW_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -136,6 +142,17 @@ pub async fn users(remote: Remote, cmd: Users) -> anyhow::Result<()> {
             let path = format!("/api/v1/users/{login}");
             let p = call(&c, Method::PATCH, &path, Some(json!({"role": role}))).await?;
             println!("{} is now {}.", text(&p["login"]), text(&p["role"]));
+        }
+        Users::SetPassword { login, password } => {
+            let path = format!("/api/v1/users/{login}");
+            call(
+                &c,
+                Method::PATCH,
+                &path,
+                Some(json!({"password": password})),
+            )
+            .await?;
+            println!("{login} may now sign in with the new password.");
         }
     }
     Ok(())
