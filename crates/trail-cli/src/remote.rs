@@ -187,21 +187,30 @@ pub async fn search(a: SearchArgs) -> anyhow::Result<()> {
 }
 
 fn print_header() {
-    println!(
-        "{}",
-        table_row(
-            [
-                "time (UTC)",
-                "user",
-                "action",
-                "resource",
-                "status",
-                "ip",
-                "duration"
-            ]
-            .map(String::from)
-        )
-    );
+    line(table_row(
+        [
+            "time (UTC)",
+            "user",
+            "action",
+            "resource",
+            "status",
+            "ip",
+            "duration",
+        ]
+        .map(String::from),
+    ));
+}
+
+/// Prints a line of output. A reader that went away (`trail search … | head`)
+/// ends the command quietly instead of with a panic.
+fn line(text: impl std::fmt::Display) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
 }
 
 /// Polls the newest page and prints what is newer than the last event printed.
@@ -236,7 +245,7 @@ async fn follow(
 
 fn print_event(e: &trail_core::api::EventView, json: bool) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string(e)?);
+        line(serde_json::to_string(e)?);
         return Ok(());
     }
     let resource = e
@@ -257,18 +266,15 @@ fn print_event(e: &trail_core::api::EventView, json: bool) -> anyhow::Result<()>
         .get(..19)
         .unwrap_or(&e.occurred_at)
         .replace('T', " ");
-    println!(
-        "{}",
-        table_row([
-            time,
-            user,
-            e.action.clone(),
-            resource,
-            e.status.to_string(),
-            e.ip.clone().unwrap_or_default(),
-            duration
-        ])
-    );
+    line(table_row([
+        time,
+        user,
+        e.action.clone(),
+        resource,
+        e.status.to_string(),
+        e.ip.clone().unwrap_or_default(),
+        duration,
+    ]));
     Ok(())
 }
 
