@@ -203,44 +203,53 @@ const CSV_HEADER: &str =
 package,level,source,duration_ms,session_id,request_id,user_agent,message,error,params,changes\n";
 
 fn csv_row(out: &mut String, e: &EventView) {
+    use std::borrow::Cow;
     let resource = e.resource.as_ref();
-    let user = e.actor.email.clone().unwrap_or_else(|| e.actor.id.clone());
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-    let cells = [
-        e.occurred_at.clone(),
-        user,
-        e.action.clone(),
-        resource
-            .and_then(|r| r.name.clone().or(r.id.clone()))
-            .unwrap_or_default(),
-        e.status.to_string(),
-        opt(&e.ip),
-        e.id.to_string(),
-        e.seq.to_string(),
-        e.event_type.clone(),
-        resource.map(|r| r.kind.to_string()).unwrap_or_default(),
-        resource.and_then(|r| r.id.clone()).unwrap_or_default(),
-        opt(&e.package),
-        e.level.to_string(),
-        e.source.to_string(),
-        e.duration_ms.map(|d| d.to_string()).unwrap_or_default(),
-        e.session_id.map(|s| s.to_string()).unwrap_or_default(),
-        opt(&e.request_id),
-        opt(&e.user_agent),
-        opt(&e.message),
-        e.error
-            .as_ref()
-            .map(|x| x.message.clone())
-            .unwrap_or_default(),
+    fn text(v: &Option<String>) -> Cow<'_, str> {
+        Cow::Borrowed(v.as_deref().unwrap_or_default())
+    }
+    let shown = |v: Option<String>| Cow::Owned(v.unwrap_or_default());
+    // Borrowed where the view already holds the text: an export writes millions of rows.
+    let cells: [Cow<str>; 22] = [
+        Cow::Borrowed(&e.occurred_at),
+        Cow::Borrowed(e.actor.email.as_deref().unwrap_or(&e.actor.id)),
+        Cow::Borrowed(&e.action),
+        Cow::Borrowed(
+            resource
+                .and_then(|r| r.name.as_deref().or(r.id.as_deref()))
+                .unwrap_or_default(),
+        ),
+        Cow::Owned(e.status.to_string()),
+        text(&e.ip),
+        Cow::Owned(e.id.to_string()),
+        Cow::Owned(e.seq.to_string()),
+        Cow::Borrowed(&e.event_type),
+        shown(resource.map(|r| r.kind.to_string())),
+        Cow::Borrowed(resource.and_then(|r| r.id.as_deref()).unwrap_or_default()),
+        text(&e.package),
+        Cow::Owned(e.level.to_string()),
+        Cow::Owned(e.source.to_string()),
+        shown(e.duration_ms.map(|d| d.to_string())),
+        shown(e.session_id.map(|s| s.to_string())),
+        text(&e.request_id),
+        text(&e.user_agent),
+        text(&e.message),
+        Cow::Borrowed(
+            e.error
+                .as_ref()
+                .map(|x| x.message.as_str())
+                .unwrap_or_default(),
+        ),
         if e.params.is_empty() {
-            String::new()
+            Cow::Borrowed("")
         } else {
-            serde_json::to_string(&e.params).unwrap_or_default()
+            Cow::Owned(serde_json::to_string(&e.params).unwrap_or_default())
         },
-        e.changes
-            .as_ref()
-            .map(|c| serde_json::to_string(c).unwrap_or_default())
-            .unwrap_or_default(),
+        shown(
+            e.changes
+                .as_ref()
+                .map(|c| serde_json::to_string(c).unwrap_or_default()),
+        ),
     ];
     for (i, cell) in cells.iter().enumerate() {
         if i > 0 {
