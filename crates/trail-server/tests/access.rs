@@ -242,6 +242,42 @@ async fn roles_see_what_seed_004_says(s: TestServer) {
     assert_eq!(status, StatusCode::FORBIDDEN, "admins cannot demote owners");
     let (status, _) = call(
         &s,
+        &admin,
+        Method::POST,
+        "/api/v1/keys",
+        Some(json!({"name": "mine now", "scope": "admin", "user": "owner"})),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "admins cannot hold an owner's key"
+    );
+    let (_, keys) = call(&s, &admin, Method::GET, "/api/v1/keys", None).await;
+    let account_key = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "bootstrap admin key")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _) = call(
+        &s,
+        &admin,
+        Method::DELETE,
+        &format!("/api/v1/keys/{account_key}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "admins cannot revoke the owners' keys"
+    );
+    let (status, _) = call(
+        &s,
         &s.admin_key,
         Method::PATCH,
         "/api/v1/users/alice",

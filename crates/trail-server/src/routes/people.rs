@@ -444,8 +444,13 @@ pub async fn create_key(
         Some(login) => Some(find(&state, &caller, login).await?),
         None => None,
     };
-    if scope.may_administer() && user.is_none() {
+    let stands_for_owner = match &user {
+        // A key acting as an owner has their powers.
+        Some(u) => u.role == Role::Owner,
         // An account admin key stands for the owners.
+        None => scope.may_administer(),
+    };
+    if stands_for_owner {
         caller.require(Permission::Own)?;
     }
     let secret = generate_api_key();
@@ -475,12 +480,29 @@ pub async fn revoke_key(
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
     let id = parse_id("the key id", &id)?;
-    if !state
+    let account = caller.account();
+    let missing = || ApiError::NotFound(format!("no key {id} in this account"));
+    let key = state
         .store
-        .revoke_api_key(caller.account(), id, Utc::now())
+        .list_api_keys(account)
         .await?
-    {
-        return Err(ApiError::NotFound(format!("no key {id} in this account")));
+        .into_iter()
+        .find(|k| k.id == id)
+        .ok_or_else(missing)?;
+    // Keys that stand for owners are the owners' to revoke.
+    let owners_key = match key.user_id {
+        Some(user) => state
+            .store
+            .get_user(account, user)
+            .await?
+            .is_some_and(|u| u.role == Role::Owner),
+        None => key.scope.may_administer(),
+    };
+    if owners_key {
+        caller.require(Permission::Own)?;
+    }
+    if !state.store.revoke_api_key(account, id, Utc::now()).await? {
+        return Err(missing());
     }
     let item = json!({"type": "api-key-revoked", "action": "revoked", "level": "audit",
         "resource": {"kind": "api-key", "id": id.to_string()}, "message": "Revoked a key"});
