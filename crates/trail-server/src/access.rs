@@ -124,10 +124,11 @@ pub async fn restrict(
         },
         Sight::Nothing => return Ok(filter.and(Condition::NoneOf(vec![Filter::default()]))),
     };
+    // A rule that no longer parses hides everything rather than nothing.
     let owner_only: Vec<Filter> = rules
         .owner_only
         .iter()
-        .filter_map(|q| resolve(q).ok())
+        .map(|q| resolve(q).unwrap_or_default())
         .collect();
     Ok(if owner_only.is_empty() {
         filter

@@ -253,6 +253,32 @@ async fn roles_see_what_seed_004_says(s: TestServer) {
         StatusCode::FORBIDDEN,
         "admins cannot hold an owner's key"
     );
+    let (status, _) = call(
+        &s,
+        &admin,
+        Method::POST,
+        "/api/v1/keys",
+        Some(json!({"name": "alice's", "scope": "read", "user": "alice"})),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a key follows its person's future role: owners hand out keys for others"
+    );
+    let (status, _) = call(
+        &s,
+        &admin,
+        Method::POST,
+        "/api/v1/keys",
+        Some(json!({"name": "my own", "scope": "admin", "user": "adam"})),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "anyone who manages keys may make their own"
+    );
     let (_, keys) = call(&s, &admin, Method::GET, "/api/v1/keys", None).await;
     let account_key = keys
         .as_array()

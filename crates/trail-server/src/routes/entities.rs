@@ -64,9 +64,7 @@ pub async fn activity(
         });
     }
     let page = search_page(&state, &caller, filter, p.limit, p.cursor.as_deref()).await?;
-    if p.cursor.is_none() {
-        record_search(&state, &caller, described.trim(), page.events.len()).await;
-    }
+    record_search(&state, &caller, described.trim(), page.events.len()).await;
     Ok(page)
 }
 

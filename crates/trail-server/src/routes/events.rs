@@ -326,13 +326,13 @@ pub async fn search_events(
     let q = p.q.as_deref().unwrap_or("");
     let filter = parse_filter(q, p.tz.as_deref(), &caller)?;
     let page = search_page(&state, &caller, filter, p.limit, p.cursor.as_deref()).await?;
-    if p.cursor.is_none() {
-        record_search(&state, &caller, q, page.events.len()).await;
-    }
+    record_search(&state, &caller, q, page.events.len()).await;
     Ok(page)
 }
 
-/// The first page of a search is a read of the log, and recorded as one.
+/// A search is a read of the log, and recorded as one: every page, so that a
+/// made-up cursor does not read unseen; scrolling on within a minute is
+/// recorded once, as the same read.
 pub(super) async fn record_search(state: &AppState, caller: &Caller, query: &str, results: usize) {
     let item = json!({"type": "log-searched", "action": "searched", "level": "audit",
         "resource": {"kind": "audit-log", "name": "activity log"},

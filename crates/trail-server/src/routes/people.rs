@@ -444,13 +444,14 @@ pub async fn create_key(
         Some(login) => Some(find(&state, &caller, login).await?),
         None => None,
     };
-    let stands_for_owner = match &user {
-        // A key acting as an owner has their powers.
-        Some(u) => u.role == Role::Owner,
+    let owners_only = match &user {
+        // A personal key acts with whatever role its person has later, an owner's
+        // included: only owners hand out keys that act as someone else.
+        Some(u) => caller.person.as_ref().is_none_or(|me| me.id != u.id),
         // An account admin key stands for the owners.
         None => scope.may_administer(),
     };
-    if stands_for_owner {
+    if owners_only {
         caller.require(Permission::Own)?;
     }
     let secret = generate_api_key();

@@ -77,7 +77,14 @@ pub async fn sign_in(
 ) -> Result<Response, ApiError> {
     state.limits.sign_in.check(peer.ip())?;
     let Json(req) = body?;
-    let account = find_account(&state, req.account.as_deref()).await?;
+    let account = match find_account(&state, req.account.as_deref()).await {
+        Ok(a) => a,
+        Err(e) => {
+            // An unknown account answers no faster than a wrong password.
+            let _ = verify(req.password.clone(), DUMMY_HASH.clone()).await;
+            return Err(e);
+        }
+    };
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -201,10 +208,12 @@ impl Attempt<'_> {
         };
         let now = Utc::now();
         if found.locked_until.is_some_and(|t| t > now) {
+            let _ = verify(password.to_string(), DUMMY_HASH.clone()).await;
             self.failed(Some(&found.user), "login locked").await;
             return Err(refused());
         }
         let Some(hash) = found.password_hash.clone() else {
+            let _ = verify(password.to_string(), DUMMY_HASH.clone()).await;
             self.failed(Some(&found.user), "no password set").await;
             return Err(refused());
         };
