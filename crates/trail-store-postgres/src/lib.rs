@@ -138,6 +138,17 @@ impl Store for PostgresStore {
         tenants::credentials(&self.client().await?, account, login).await
     }
 
+    async fn count_failed_sign_in(
+        &self,
+        account: Uuid,
+        user: Uuid,
+        lock_after: u32,
+        lock_until: DateTime<Utc>,
+    ) -> StoreResult<u32> {
+        let client = self.client().await?;
+        tenants::count_failed_sign_in(&client, account, user, lock_after, lock_until).await
+    }
+
     async fn record_sign_in(
         &self,
         account: Uuid,

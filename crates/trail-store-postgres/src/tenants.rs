@@ -197,6 +197,27 @@ pub(crate) async fn record_sign_in(
     Ok(())
 }
 
+pub(crate) async fn count_failed_sign_in(
+    client: &Client,
+    account: Uuid,
+    user: Uuid,
+    lock_after: u32,
+    lock_until: DateTime<Utc>,
+) -> StoreResult<u32> {
+    let lock_after = i32::try_from(lock_after).unwrap_or(i32::MAX);
+    // Every SET expression reads the row as it was before the update.
+    let sql = "UPDATE users SET failed_sign_ins = failed_sign_ins + 1,
+                   locked_until = CASE WHEN failed_sign_ins + 1 >= $3 THEN $4 ELSE locked_until END
+               WHERE account_id = $1 AND id = $2 RETURNING failed_sign_ins";
+    let row = client
+        .query_opt(sql, &[&account, &user, &lock_after, &lock_until])
+        .await
+        .map_err(db)?
+        .ok_or_else(|| StoreError::NotFound(format!("user {user}")))?;
+    let n: i32 = get(&row, "failed_sign_ins")?;
+    Ok(u32::try_from(n).unwrap_or(0))
+}
+
 fn user_from_row(r: &Row) -> StoreResult<User> {
     let role: String = get(r, "role")?;
     Ok(User {

@@ -219,6 +219,26 @@ pub fn record_sign_in(
     Ok(())
 }
 
+pub fn count_failed_sign_in(
+    conn: &Connection,
+    account: Uuid,
+    user: Uuid,
+    lock_after: u32,
+    lock_until: DateTime<Utc>,
+) -> StoreResult<u32> {
+    // Every SET expression reads the row as it was before the update.
+    conn.query_row(
+        "UPDATE users SET failed_sign_ins = failed_sign_ins + 1,
+             locked_until = CASE WHEN failed_sign_ins + 1 >= ?3 THEN ?4 ELSE locked_until END
+         WHERE account_id = ?1 AND id = ?2 RETURNING failed_sign_ins",
+        params![account, user, lock_after, micros(&lock_until)],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(db_error)?
+    .ok_or_else(|| StoreError::NotFound(format!("user {user}")))
+}
+
 pub fn create_group(
     conn: &mut Connection,
     account: Uuid,

@@ -205,6 +205,19 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn count_failed_sign_in(
+        &self,
+        account: Uuid,
+        user: Uuid,
+        lock_after: u32,
+        lock_until: DateTime<Utc>,
+    ) -> StoreResult<u32> {
+        self.write(move |c| {
+            accounts::count_failed_sign_in(c, account, user, lock_after, lock_until)
+        })
+        .await
+    }
+
     async fn record_sign_in(
         &self,
         account: Uuid,

@@ -29,6 +29,7 @@ macro_rules! conformance_tests {
             sessions_join_within_the_window, search_answers_the_seeds_questions,
             search_pages_with_cursors, entity_activity_and_usage,
             free_text_finds_rare_and_common_text, users_list_update_and_sign_in,
+            failed_sign_ins_at_once_all_count,
             memberships_walk_nested_groups, groups_list_and_remove_members,
             web_sessions_expire_and_end, api_keys_keep_person_and_addresses,
             people_stay_in_their_account);
@@ -1443,4 +1444,28 @@ pub async fn people_stay_in_their_account(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!((found.account_id, found.user_id), (a, a_alice.id));
     assert_eq!(found, session);
+}
+
+/// Wrong passwords sent at the same moment all count, and the fifth locks.
+pub async fn failed_sign_ins_at_once_all_count(store: Arc<dyn Store>) {
+    let account = store.create_account("acme").await.unwrap().id;
+    let carl = add_person(&store, account, "carl").await;
+    let until = Utc::now() + Duration::minutes(15);
+    let attempts = (0..12).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.count_failed_sign_in(account, carl.id, 5, until).await })
+    });
+    let mut counts = Vec::new();
+    for a in attempts {
+        counts.push(a.await.unwrap().unwrap());
+    }
+    counts.sort_unstable();
+    assert_eq!(
+        counts,
+        (1..=12).collect::<Vec<u32>>(),
+        "each attempt counted once"
+    );
+    let found = store.credentials(account, "carl").await.unwrap().unwrap();
+    assert_eq!(found.failed_sign_ins, 12);
+    assert!(found.locked_until.is_some());
 }

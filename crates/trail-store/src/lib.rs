@@ -47,6 +47,16 @@ pub trait Store: Send + Sync + 'static {
         failed_sign_ins: u32,
         locked_until: Option<DateTime<Utc>>,
     ) -> StoreResult<()>;
+    /// Counts one more failed sign-in in one statement (so that attempts at the
+    /// same moment all count) and locks the login until `lock_until` once the
+    /// count reaches `lock_after`. Returns the count.
+    async fn count_failed_sign_in(
+        &self,
+        account: Uuid,
+        user: Uuid,
+        lock_after: u32,
+        lock_until: DateTime<Utc>,
+    ) -> StoreResult<u32>;
     /// The person's groups with every group they are nested in, nearest first.
     async fn memberships(&self, account: Uuid, user: Uuid) -> StoreResult<Vec<Membership>>;
     /// Every group of the account with its direct members, by name.

@@ -223,13 +223,12 @@ impl Attempt<'_> {
                 .await?;
             return Ok(found.user);
         }
-        let failures = found.failed_sign_ins + 1;
-        let lock = (failures >= LOCK_AFTER).then(|| now + Duration::minutes(LOCK_MINUTES));
-        store
-            .record_sign_in(self.account, found.user.id, failures, lock)
+        let lock_until = now + Duration::minutes(LOCK_MINUTES);
+        let failures = store
+            .count_failed_sign_in(self.account, found.user.id, LOCK_AFTER, lock_until)
             .await?;
         self.failed(Some(&found.user), "wrong password").await;
-        if lock.is_some() {
+        if failures == LOCK_AFTER {
             let message = format!("Locked after {failures} failed sign-ins");
             self.record(&found.user, "user-locked-out", "locked-out", &message)
                 .await;
