@@ -521,8 +521,24 @@ async fn exports_stream_and_are_audited(s: TestServer) {
     let resp = get("format=xml").await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert!(resp.text().await.unwrap().contains("format"));
-    let audit = c.search("type:log-exported", 10, None, None).await.unwrap();
-    assert_eq!(audit.events.len(), 3, "every export is recorded");
+    let started = c
+        .search("type:log-exported status:in_progress", 10, None, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        started.events.len(),
+        3,
+        "every export is recorded as it starts"
+    );
+    let audit = c
+        .search("type:log-exported status:success", 10, None, None)
+        .await
+        .unwrap();
+    assert_eq!(audit.events.len(), 3, "and with its row count when it ends");
+    assert!(audit.events.iter().all(|e| started
+        .events
+        .iter()
+        .any(|s| s.operation_id == e.operation_id)));
     let csv_export = audit
         .events
         .iter()

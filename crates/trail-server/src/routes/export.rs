@@ -68,7 +68,10 @@ pub async fn export(
         account: caller.account(),
         query: q,
         format: p.format,
+        operation: format!("export-{}", uuid::Uuid::now_v7()),
     };
+    // Recorded before the first byte leaves: a reader who stops early was still seen.
+    job.audit(None).await;
     let body = Body::from_stream(job.stream(SearchRequest {
         filter,
         after: None,
@@ -91,6 +94,8 @@ struct Export {
     account: uuid::Uuid,
     query: String,
     format: Format,
+    /// Joins the records of the export's start and end.
+    operation: String,
 }
 
 /// Where the stream is.
@@ -111,7 +116,7 @@ impl Export {
                     Step::Start(req) => Some((Ok(this.header()), Step::Page(req, 0))),
                     Step::Page(req, rows) => Some(this.page(req, rows).await),
                     Step::Finish(rows) => {
-                        this.audit(rows).await;
+                        this.audit(Some(rows)).await;
                         Some((Ok(this.footer()), Step::Done))
                     }
                     Step::Done => None,
@@ -181,17 +186,23 @@ impl Export {
         }
     }
 
-    /// Reading the log is itself recorded (seed 004: who downloaded what).
-    async fn audit(&self, rows: usize) {
+    /// Reading the log is itself recorded (seed 004: who downloaded what): once
+    /// when the export starts (`in_progress`), and with its row count when it ends.
+    async fn audit(&self, rows: Option<usize>) {
         let format = match self.format {
             Format::Csv => "csv",
             Format::Json => "json",
             Format::Ndjson => "ndjson",
         };
+        let (status, message) = match rows {
+            None => ("in_progress", format!("Started an export as {format}")),
+            Some(n) => ("success", format!("Exported {n} events as {format}")),
+        };
         let item = json!({
-            "type": "log-exported", "action": "exported", "level": "audit",
+            "type": "log-exported", "action": "exported", "level": "audit", "status": status,
+            "operation_id": self.operation,
             "resource": {"kind": "audit-log", "name": "activity log"},
-            "message": format!("Exported {rows} events as {format}"),
+            "message": message,
             "params": {"query": self.query, "format": format, "rows": rows}
         });
         crate::audit::record(&self.state, self.account, self.actor.clone(), item).await;
