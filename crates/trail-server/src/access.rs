@@ -55,6 +55,46 @@ impl VisibilityRules {
     }
 }
 
+/// The people and groups the rules name (`user:`, `group:`, and words that are
+/// group names), lowercased. Changing them changes what the rules cover, which
+/// is the owners' to decide.
+pub fn named(rules: &VisibilityRules) -> (Vec<String>, Vec<String>) {
+    let (mut people, mut groups) = (Vec::new(), Vec::new());
+    let queries = rules
+        .owner_only
+        .iter()
+        .chain(rules.grants.values().map(|g| &g.query));
+    for q in queries {
+        let Ok(query) = Query::parse(q) else { continue };
+        for term in query.terms {
+            match term.condition {
+                Condition::User(refs) => people.extend(refs.into_iter().filter_map(|r| match r {
+                    trail_core::query::UserRef::Named(n) => Some(n.to_lowercase()),
+                    trail_core::query::UserRef::Me => None,
+                })),
+                Condition::Group(names) => groups.extend(names.iter().map(|n| n.to_lowercase())),
+                Condition::Text(word) => groups.push(word.to_lowercase()),
+                _ => {}
+            }
+        }
+    }
+    (people, groups)
+}
+
+/// Whether a person is named by the rules: by login, its part before `@`, e-mail or name.
+pub fn names_person(
+    people: &[String],
+    login: &str,
+    email: Option<&str>,
+    name: Option<&str>,
+) -> bool {
+    let local = login.split('@').next().unwrap_or(login);
+    [Some(login), Some(local), email, name]
+        .into_iter()
+        .flatten()
+        .any(|v| people.contains(&v.to_lowercase()))
+}
+
 /// A stored search as a filter; rules are read in UTC, with no `me`.
 fn resolve(q: &str) -> Result<Filter, String> {
     let query = Query::parse(q).map_err(|e| e.to_string())?;

@@ -320,6 +320,70 @@ async fn roles_see_what_seed_004_says(s: TestServer) {
         changed.events[0].message.as_deref(),
         Some("Changed \"alice\" role to admin")
     );
+
+    // What the rules name is the owners' to change: renaming bob would move
+    // audrey's grant, emptying "execs" would lift an owner-only rule.
+    let (status, _) = call(
+        &s,
+        &admin,
+        Method::PATCH,
+        "/api/v1/users/bob",
+        Some(json!({"name": "Robert"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "bob is named by a grant");
+    call(
+        &s,
+        &s.admin_key,
+        Method::POST,
+        "/api/v1/groups",
+        Some(json!({"name": "execs"})),
+    )
+    .await;
+    call(
+        &s,
+        &s.admin_key,
+        Method::POST,
+        "/api/v1/groups",
+        Some(json!({"name": "board", "parent": "execs"})),
+    )
+    .await;
+    let rules = json!({"owner_only": ["group:execs"]});
+    call(
+        &s,
+        &s.admin_key,
+        Method::PUT,
+        "/api/v1/settings/visibility",
+        Some(rules),
+    )
+    .await;
+    let (status, _) = call(
+        &s,
+        &admin,
+        Method::PUT,
+        "/api/v1/groups/board/members/alice",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "board is inside execs");
+    let (status, _) = call(
+        &s,
+        &s.admin_key,
+        Method::PUT,
+        "/api/v1/groups/board/members/alice",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = call(
+        &s,
+        &admin,
+        Method::PATCH,
+        "/api/v1/users/owner",
+        Some(json!({"name": "x"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
 async fn people_sign_in_with_cookies_and_csrf(s: TestServer) {

@@ -16,6 +16,7 @@ use trail_store::{ApiKey, NewUser, Role, User, UserChange};
 use uuid::Uuid;
 
 use super::parse_id;
+use crate::access;
 use crate::auth::{Caller, Permission};
 use crate::bootstrap::new_key;
 use crate::error::ApiError;
@@ -144,6 +145,23 @@ pub async fn update_user(
     let Json(req) = body?;
     let before = find(&state, &caller, &login).await?;
     if before.role == Role::Owner {
+        caller.require(Permission::Own)?;
+    }
+    // Renaming someone in or out of an owner-only rule or a grant changes who sees what.
+    let (people, _) = access::named(&access::rules(state.store.as_ref(), caller.account()).await?);
+    let named_before = access::names_person(
+        &people,
+        &before.login,
+        before.email.as_deref(),
+        before.name.as_deref(),
+    );
+    let named_after = access::names_person(
+        &people,
+        &before.login,
+        req.email.as_deref(),
+        req.name.as_deref(),
+    );
+    if named_before || named_after {
         caller.require(Permission::Own)?;
     }
     let role = req.role.as_deref().map(parse_role).transpose()?;
@@ -311,6 +329,10 @@ async fn membership(
     let group_id = group_id(state, caller, group).await?;
     let user = find(state, caller, login).await?;
     let account = caller.account();
+    if in_named_group(state, caller, group_id).await? {
+        // Members of a group the visibility rules name decide who sees what.
+        caller.require(Permission::Own)?;
+    }
     let (event_type, action, message) = if add {
         state
             .store
@@ -509,6 +531,27 @@ pub async fn revoke_key(
         "resource": {"kind": "api-key", "id": id.to_string()}, "message": "Revoked a key"});
     crate::audit::record(&state, caller.account(), caller.actor(), item).await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether the group, or a group it is nested in, is named by the visibility rules.
+async fn in_named_group(state: &AppState, caller: &Caller, group: Uuid) -> Result<bool, ApiError> {
+    let (_, named) = access::named(&access::rules(state.store.as_ref(), caller.account()).await?);
+    if named.is_empty() {
+        return Ok(false);
+    }
+    let groups = state.store.list_groups(caller.account()).await?;
+    let mut current = Some(group);
+    // Walks up the nesting, at most once per group should the data ever hold a loop.
+    for _ in 0..groups.len() {
+        let Some(g) = current.and_then(|id| groups.iter().find(|g| g.group.id == id)) else {
+            break;
+        };
+        if named.contains(&g.group.name.to_lowercase()) {
+            return Ok(true);
+        }
+        current = g.group.parent;
+    }
+    Ok(false)
 }
 
 fn parse_role(s: &str) -> Result<Role, ApiError> {
