@@ -4,15 +4,17 @@
 //! one event, export, an entity's activity) goes through [`restrict`].
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use trail_core::query::{Condition, Filter, Query, Viewer};
-use trail_store::{Role, Store};
+use trail_store::Role;
 use uuid::Uuid;
 
 use crate::auth::{Caller, Via};
 use crate::error::ApiError;
+use crate::AppState;
 
 /// The name of the settings document.
 pub const VISIBILITY: &str = "visibility";
@@ -105,8 +107,12 @@ fn resolve(q: &str) -> Result<Filter, String> {
     })
 }
 
-pub async fn rules(store: &dyn Store, account: Uuid) -> Result<VisibilityRules, ApiError> {
-    Ok(crate::settings::load(store, account, VISIBILITY).await?)
+/// The account's rules, from this server's settings cache.
+pub async fn rules(state: &AppState, account: Uuid) -> Result<Arc<VisibilityRules>, ApiError> {
+    Ok(state
+        .settings
+        .visibility(state.store.as_ref(), account)
+        .await?)
 }
 
 /// How much of the account's log a caller sees.
@@ -124,6 +130,20 @@ impl Sight {
     pub fn sees_all(&self) -> bool {
         matches!(self, Sight::Everything | Sight::AllButOwnerOnly)
     }
+
+    /// May see this person's sessions: those who see everything, and each member their own.
+    pub fn sees_person(&self, user: Uuid) -> bool {
+        match self {
+            Sight::Own(me) => *me == user,
+            s => s.sees_all(),
+        }
+    }
+}
+
+/// How much the caller sees now.
+pub async fn sight_of(state: &AppState, caller: &Caller) -> Result<Sight, ApiError> {
+    let rules = rules(state, caller.account()).await?;
+    Ok(sight(caller, &rules, Utc::now()))
 }
 
 pub fn sight(caller: &Caller, rules: &VisibilityRules, now: DateTime<Utc>) -> Sight {
@@ -149,11 +169,11 @@ pub fn sight(caller: &Caller, rules: &VisibilityRules, now: DateTime<Utc>) -> Si
 
 /// `filter`, narrowed to what the caller may see.
 pub async fn restrict(
-    store: &dyn Store,
+    state: &AppState,
     caller: &Caller,
     filter: Filter,
 ) -> Result<Filter, ApiError> {
-    let rules = rules(store, caller.account()).await?;
+    let rules = rules(state, caller.account()).await?;
     let sight = sight(caller, &rules, Utc::now());
     let filter = match sight {
         Sight::Everything => return Ok(filter),
@@ -177,20 +197,9 @@ pub async fn restrict(
     })
 }
 
-/// Whether the caller may see this person's sessions: those who see everything,
-/// and each member their own.
-pub async fn sees_person(store: &dyn Store, caller: &Caller, user: Uuid) -> Result<bool, ApiError> {
-    let rules = rules(store, caller.account()).await?;
-    Ok(match sight(caller, &rules, Utc::now()) {
-        Sight::Own(me) => me == user,
-        s => s.sees_all(),
-    })
-}
-
 /// Aggregates over everyone's events (an entity's usage) are for those who see all.
-pub async fn require_sees_all(store: &dyn Store, caller: &Caller) -> Result<(), ApiError> {
-    let rules = rules(store, caller.account()).await?;
-    if sight(caller, &rules, Utc::now()).sees_all() {
+pub async fn require_sees_all(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+    if sight_of(state, caller).await?.sees_all() {
         Ok(())
     } else {
         Err(ApiError::Forbidden(

@@ -13,6 +13,7 @@ use trail_core::redact::{RedactionRules, Redactor};
 use trail_store::{Store, StoreResult};
 use uuid::Uuid;
 
+use crate::access::{VisibilityRules, VISIBILITY};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::AppState;
@@ -23,18 +24,53 @@ pub const REFRESH: Duration = Duration::from_secs(3);
 /// The names of the settings documents.
 pub const REDACTION: &str = "redaction";
 
+/// One value per account, trusted for [`REFRESH`].
+struct Cached<T> {
+    entries: Mutex<HashMap<Uuid, (Instant, Arc<T>)>>,
+}
+
+impl<T> Default for Cached<T> {
+    fn default() -> Self {
+        Cached {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<T> Cached<T> {
+    fn fresh(&self, account: Uuid) -> Option<Arc<T>> {
+        self.lock()
+            .get(&account)
+            .filter(|(at, _)| at.elapsed() < REFRESH)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn keep(&self, account: Uuid, value: Arc<T>) {
+        self.lock().insert(account, (Instant::now(), value));
+    }
+
+    fn forget(&self, account: Uuid) {
+        self.lock().remove(&account);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, (Instant, Arc<T>)>> {
+        self.entries.lock().expect("settings cache lock poisoned")
+    }
+}
+
+/// The settings every request reads (redaction on ingest, visibility on every
+/// read), kept ready so that the hot paths do not query them each time.
 #[derive(Default)]
 pub struct SettingsCache {
-    redactors: Mutex<HashMap<Uuid, (Instant, Arc<Redactor>)>>,
+    redactors: Cached<Redactor>,
+    visibility: Cached<VisibilityRules>,
 }
 
 impl SettingsCache {
     /// The account's redaction rules, compiled; the defaults until an admin saves others.
     pub async fn redactor(&self, store: &dyn Store, account: Uuid) -> StoreResult<Arc<Redactor>> {
-        if let Some((at, r)) = self.lock().get(&account) {
-            if at.elapsed() < REFRESH {
-                return Ok(r.clone());
-            }
+        if let Some(r) = self.redactors.fresh(account) {
+            return Ok(r);
         }
         let redactor = match store.setting(account, REDACTION).await? {
             None => Redactor::defaults(),
@@ -46,18 +82,28 @@ impl SettingsCache {
                 .map(Arc::new)
                 .unwrap_or_else(Redactor::defaults),
         };
-        self.lock()
-            .insert(account, (Instant::now(), redactor.clone()));
+        self.redactors.keep(account, redactor.clone());
         Ok(redactor)
+    }
+
+    /// The account's visibility rules (owner-only searches, auditors' grants).
+    pub async fn visibility(
+        &self,
+        store: &dyn Store,
+        account: Uuid,
+    ) -> StoreResult<Arc<VisibilityRules>> {
+        if let Some(r) = self.visibility.fresh(account) {
+            return Ok(r);
+        }
+        let rules: Arc<VisibilityRules> = Arc::new(load(store, account, VISIBILITY).await?);
+        self.visibility.keep(account, rules.clone());
+        Ok(rules)
     }
 
     /// Forgets what this server cached for the account, after a change.
     pub fn invalidate(&self, account: Uuid) {
-        self.lock().remove(&account);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, (Instant, Arc<Redactor>)>> {
-        self.redactors.lock().expect("settings cache lock poisoned")
+        self.redactors.forget(account);
+        self.visibility.forget(account);
     }
 }
 

@@ -95,7 +95,7 @@ pub async fn usage(
     let Query(p) = params?;
     let kind = ResourceKind::parse(&kind)
         .map_err(|e| ApiError::BadRequest(format!("resource kind: {e}")))?;
-    crate::access::require_sees_all(state.store.as_ref(), &caller).await?;
+    crate::access::require_sees_all(&state, &caller).await?;
     let range = last_days(p.days)?;
     let request = UsageRequest {
         kind: kind.as_str().to_string(),

@@ -270,7 +270,7 @@ pub async fn get_event(
         .ok_or_else(missing)?;
     // One the caller may not see is as absent as one that never was.
     let only_this = access::restrict(
-        state.store.as_ref(),
+        &state,
         &caller,
         Filter::default().and(Condition::Id(vec![id])),
     )
@@ -363,7 +363,7 @@ pub(super) async fn search_page(
         .transpose()
         .map_err(ApiError::BadRequest)?;
     let filter = group_words(state, caller.account(), filter).await?;
-    let filter = access::restrict(state.store.as_ref(), caller, filter).await?;
+    let filter = access::restrict(state, caller, filter).await?;
     let page = state
         .store
         .search(

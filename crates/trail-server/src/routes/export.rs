@@ -56,7 +56,7 @@ pub async fn export(
     let q = p.q.unwrap_or_default();
     let filter = parse_filter(&q, p.tz.as_deref(), &caller)?;
     let filter = super::events::group_words(&state, caller.account(), filter).await?;
-    let filter = crate::access::restrict(state.store.as_ref(), &caller, filter).await?;
+    let filter = crate::access::restrict(&state, &caller, filter).await?;
     let (content_type, extension) = match p.format {
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
         Format::Json => ("application/json", "json"),

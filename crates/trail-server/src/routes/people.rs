@@ -148,7 +148,7 @@ pub async fn update_user(
         caller.require(Permission::Own)?;
     }
     // Renaming someone in or out of an owner-only rule or a grant changes who sees what.
-    let (people, _) = access::named(&access::rules(state.store.as_ref(), caller.account()).await?);
+    let (people, _) = access::named(&*access::rules(&state, caller.account()).await?);
     let named_before = access::names_person(
         &people,
         &before.login,
@@ -535,7 +535,7 @@ pub async fn revoke_key(
 
 /// Whether the group, or a group it is nested in, is named by the visibility rules.
 async fn in_named_group(state: &AppState, caller: &Caller, group: Uuid) -> Result<bool, ApiError> {
-    let (_, named) = access::named(&access::rules(state.store.as_ref(), caller.account()).await?);
+    let (_, named) = access::named(&*access::rules(state, caller.account()).await?);
     if named.is_empty() {
         return Ok(false);
     }

@@ -125,7 +125,10 @@ pub async fn get_session(
         .get_session(caller.account(), id)
         .await?
         .ok_or_else(missing)?;
-    if !crate::access::sees_person(state.store.as_ref(), &caller, s.user_id).await? {
+    if !crate::access::sight_of(&state, &caller)
+        .await?
+        .sees_person(s.user_id)
+    {
         return Err(missing());
     }
     Ok(Json(view(s)))
@@ -156,11 +159,12 @@ pub async fn list_sessions(
         .store
         .list_sessions(caller.account(), &q.user, limit)
         .await?;
-    let mut visible = Vec::with_capacity(sessions.len());
-    for s in sessions {
-        if crate::access::sees_person(state.store.as_ref(), &caller, s.user_id).await? {
-            visible.push(view(s));
-        }
-    }
-    Ok(Json(visible))
+    let sight = crate::access::sight_of(&state, &caller).await?;
+    Ok(Json(
+        sessions
+            .into_iter()
+            .filter(|s| sight.sees_person(s.user_id))
+            .map(view)
+            .collect(),
+    ))
 }

@@ -124,7 +124,10 @@ pub async fn get_visibility(
 ) -> Result<Json<VisibilityRules>, ApiError> {
     caller.require_admin()?;
     Ok(Json(
-        access::rules(state.store.as_ref(), caller.account()).await?,
+        access::rules(&state, caller.account())
+            .await?
+            .as_ref()
+            .clone(),
     ))
 }
 
