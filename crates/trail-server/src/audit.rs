@@ -8,6 +8,7 @@ use trail_core::{Actor, InputContext, Source};
 use trail_store::AppendRequest;
 use uuid::Uuid;
 
+use crate::limits::FixedWindow;
 use crate::AppState;
 
 /// Records one event (`item` in the ingest format) for `account`, done by `actor`.
@@ -52,9 +53,20 @@ pub const READ_REPEAT_SECONDS: u64 = 60;
 /// same thing again within [`READ_REPEAT_SECONDS`] is recorded once: scrolling,
 /// refreshing and polling (`trail search --follow`) would otherwise bury the log
 /// under its own reads.
-#[derive(Default)]
 pub struct ReadLog {
-    seen: std::sync::Mutex<std::collections::HashMap<(Uuid, String, String), std::time::Instant>>,
+    seen: FixedWindow<(Uuid, String, String)>,
+}
+
+impl Default for ReadLog {
+    fn default() -> Self {
+        ReadLog {
+            seen: FixedWindow::new(
+                1,
+                std::time::Duration::from_secs(READ_REPEAT_SECONDS),
+                "reads",
+            ),
+        }
+    }
 }
 
 impl ReadLog {
@@ -72,19 +84,8 @@ impl ReadLog {
             format!("{:?}:{}", actor.kind, actor.id),
             what,
         );
-        {
-            let mut seen = self.seen.lock().expect("read log lock poisoned");
-            if seen.len() > 100_000 {
-                seen.retain(|_, at| at.elapsed().as_secs() < READ_REPEAT_SECONDS);
-            }
-            if seen
-                .get(&key)
-                .is_some_and(|at| at.elapsed().as_secs() < READ_REPEAT_SECONDS)
-            {
-                return;
-            }
-            seen.insert(key, std::time::Instant::now());
+        if self.seen.admits(key) {
+            record(state, caller.account(), actor, item).await;
         }
-        record(state, caller.account(), actor, item).await;
     }
 }

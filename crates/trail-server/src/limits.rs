@@ -30,18 +30,7 @@ impl<K: Eq + Hash> FixedWindow<K> {
 
     /// Counts one call; refuses it once the window's allowance is spent.
     pub fn check(&self, key: K) -> Result<(), ApiError> {
-        let mut counts = self.counts.lock().expect("limiter lock poisoned");
-        if counts.len() > 100_000 {
-            let window = self.window;
-            counts.retain(|_, (start, _)| start.elapsed() < window);
-        }
-        let entry = counts.entry(key).or_insert((Instant::now(), 0));
-        if entry.0.elapsed() >= self.window {
-            *entry = (Instant::now(), 0);
-        }
-        entry.1 += 1;
-        if entry.1 > self.limit {
-            let wait = self.window.saturating_sub(entry.0.elapsed()).as_secs() + 1;
+        if let Some(wait) = self.count(key) {
             return Err(ApiError::TooManyRequests {
                 message: format!(
                     "too many {}: at most {} per {} s; retry in {wait} s",
@@ -53,6 +42,26 @@ impl<K: Eq + Hash> FixedWindow<K> {
             });
         }
         Ok(())
+    }
+
+    /// Counts one call; whether it is within the window's allowance.
+    pub fn admits(&self, key: K) -> bool {
+        self.count(key).is_none()
+    }
+
+    /// Counts one call; the seconds until the window resets when it is over the limit.
+    fn count(&self, key: K) -> Option<u64> {
+        let mut counts = self.counts.lock().expect("limiter lock poisoned");
+        if counts.len() > 100_000 {
+            let window = self.window;
+            counts.retain(|_, (start, _)| start.elapsed() < window);
+        }
+        let entry = counts.entry(key).or_insert((Instant::now(), 0));
+        if entry.0.elapsed() >= self.window {
+            *entry = (Instant::now(), 0);
+        }
+        entry.1 += 1;
+        (entry.1 > self.limit).then(|| self.window.saturating_sub(entry.0.elapsed()).as_secs() + 1)
     }
 }
 
