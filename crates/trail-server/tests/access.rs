@@ -16,6 +16,7 @@ on_both_stores!(
     people_sign_in_with_cookies_and_csrf,
     logging_settings_drop_and_throttle,
     every_endpoint_checks_every_role,
+    bad_settings_and_people_are_refused_by_name,
 );
 
 /// A raw request with a bearer key; returns the status and the JSON body (or null).
@@ -831,4 +832,99 @@ async fn pages_elsewhere_may_send_with_a_key_but_never_with_cookies() {
     let h = preflight.headers();
     assert_eq!(h["access-control-allow-origin"], "*");
     assert!(!h.contains_key("access-control-allow-credentials"));
+}
+
+async fn bad_settings_and_people_are_refused_by_name(s: TestServer) {
+    let cases = [
+        (
+            Method::PUT,
+            "/api/v1/settings/visibility",
+            json!({"owner_only": ["usr:owner"]}),
+            "owner_only",
+        ),
+        (
+            Method::PUT,
+            "/api/v1/settings/visibility",
+            json!({"grants": {"a": {"query": "x", "untill": 1}}}),
+            "untill",
+        ),
+        (
+            Method::POST,
+            "/api/v1/keys",
+            json!({"name": "k", "scope": "ingest", "allowed_ips": ["10.0.0.0/99"]}),
+            "allowed_ips",
+        ),
+        (
+            Method::POST,
+            "/api/v1/keys",
+            json!({"name": "k", "scope": "god"}),
+            "scope",
+        ),
+        (
+            Method::POST,
+            "/api/v1/keys",
+            json!({"name": "k", "scope": "read", "expires_at": "2001-01-01T00:00:00Z"}),
+            "expires_at",
+        ),
+        (
+            Method::POST,
+            "/api/v1/users",
+            json!({"login": "zoe", "role": "member", "password": "short"}),
+            "at least 12",
+        ),
+        (
+            Method::POST,
+            "/api/v1/users",
+            json!({"login": "zoe", "role": "member", "shoe": 1}),
+            "shoe",
+        ),
+        (
+            Method::POST,
+            "/api/v1/users",
+            json!({"login": " ", "role": "member"}),
+            "login",
+        ),
+        (
+            Method::POST,
+            "/api/v1/groups",
+            json!({"name": "g", "parent": "nowhere"}),
+            "nowhere",
+        ),
+        (
+            Method::POST,
+            "/api/v1/auth/sign-in",
+            json!({"login": "x"}),
+            "password",
+        ),
+    ];
+    for (method, path, body, needle) in cases {
+        let (status, answer) =
+            call(&s, &s.admin_key, method.clone(), path, Some(body.clone())).await;
+        assert!(status.is_client_error(), "{method} {path} {body}: {status}");
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(needle),
+            "{method} {path} {body}: {message}"
+        );
+    }
+    // Nothing of them was written.
+    let (_, rules) = call(
+        &s,
+        &s.admin_key,
+        Method::GET,
+        "/api/v1/settings/visibility",
+        None,
+    )
+    .await;
+    assert_eq!(rules, json!({"owner_only": [], "grants": {}}));
+    let (_, people) = call(&s, &s.admin_key, Method::GET, "/api/v1/users", None).await;
+    assert!(!people
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["login"] == "zoe"));
+    let (_, keys) = call(&s, &s.admin_key, Method::GET, "/api/v1/keys", None).await;
+    assert_eq!(keys.as_array().unwrap().len(), 1, "only the bootstrap key");
+    let (_, groups) = call(&s, &s.admin_key, Method::GET, "/api/v1/groups", None).await;
+    assert_eq!(groups, json!([]));
 }
