@@ -9,6 +9,7 @@ use trail_store::{Account, Store};
 use uuid::Uuid;
 
 use crate::manage;
+use crate::output::say;
 use crate::remote::Remote;
 use crate::store::StoreArgs;
 
@@ -128,14 +129,14 @@ pub async fn run(cmd: AdminCommand) -> anyhow::Result<()> {
             let account = store.create_account(&name).await?;
             let (_, secret) =
                 create_key(&store, account.id, "admin key", Scope::Admin, None).await?;
-            println!(
+            say!(
                 "Created account {name} ({}).\nAdmin API key (shown only now): {secret}",
                 account.id
             );
         }
         AdminCommand::Accounts { store } => {
             for a in store.database().open().await?.list_accounts().await? {
-                println!(
+                say!(
                     "{}  {}  created {}",
                     a.id,
                     a.name,
@@ -154,11 +155,13 @@ pub async fn run(cmd: AdminCommand) -> anyhow::Result<()> {
             let account = account(store.as_ref(), name_of.as_deref()).await?;
             let expires = expires_in_days.map(|d| Utc::now() + Duration::days(d));
             let (key, secret) = create_key(&store, account.id, &name, scope, expires).await?;
-            println!(
+            say!(
                 "Created {scope} key {} ({}) for account {}.",
-                key.id, key.name, account.name
+                key.id,
+                key.name,
+                account.name
             );
-            println!("Secret (shown only now): {secret}");
+            say!("Secret (shown only now): {secret}");
         }
         AdminCommand::ListKeys {
             store,
@@ -166,9 +169,13 @@ pub async fn run(cmd: AdminCommand) -> anyhow::Result<()> {
         } => {
             let store = store.database().open().await?;
             let account = account(store.as_ref(), name_of.as_deref()).await?;
-            println!(
+            say!(
                 "{:<36}  {:<10}  {:<6}  {:<8}  {:<25}  name",
-                "id", "prefix", "scope", "state", "last used"
+                "id",
+                "prefix",
+                "scope",
+                "state",
+                "last used"
             );
             for k in store.list_api_keys(account.id).await? {
                 let state = if k.revoked_at.is_some() {
@@ -182,9 +189,14 @@ pub async fn run(cmd: AdminCommand) -> anyhow::Result<()> {
                     .last_used_at
                     .map(|t| t.to_rfc3339())
                     .unwrap_or_else(|| "never".into());
-                println!(
+                say!(
                     "{:<36}  {:<10}  {:<6}  {:<8}  {:<25}  {}",
-                    k.id, k.prefix, k.scope, state, used, k.name
+                    k.id,
+                    k.prefix,
+                    k.scope,
+                    state,
+                    used,
+                    k.name
                 );
             }
         }
@@ -200,7 +212,7 @@ pub async fn run(cmd: AdminCommand) -> anyhow::Result<()> {
                 "account {} has no key {id}",
                 account.name
             );
-            println!("Revoked key {id}.");
+            say!("Revoked key {id}.");
         }
     }
     Ok(())

@@ -7,6 +7,7 @@ mod bench_search;
 mod config;
 mod demo;
 mod manage;
+mod output;
 mod remote;
 mod serve;
 mod store;

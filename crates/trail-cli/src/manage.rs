@@ -9,6 +9,7 @@ use clap::Subcommand;
 use serde_json::{json, Value};
 use trail_client::{Client, Method};
 
+use crate::output::say;
 use crate::remote::Remote;
 
 #[derive(Subcommand, Debug)]
@@ -116,9 +117,9 @@ pub async fn users(remote: Remote, cmd: Users) -> anyhow::Result<()> {
     match cmd {
         Users::List => {
             let people = call(&c, Method::GET, "/api/v1/users", None).await?;
-            println!("{:<30}  {:<8}  {:<24}  email", "login", "role", "name");
+            say!("{:<30}  {:<8}  {:<24}  email", "login", "role", "name");
             for p in array(&people) {
-                println!(
+                say!(
                     "{:<30}  {:<8}  {:<24}  {}",
                     text(&p["login"]),
                     text(&p["role"]),
@@ -136,12 +137,12 @@ pub async fn users(remote: Remote, cmd: Users) -> anyhow::Result<()> {
         } => {
             let body = json!({"login": login, "role": role, "name": name, "email": email, "password": password});
             let p = call(&c, Method::POST, "/api/v1/users", Some(body)).await?;
-            println!("Added {} as {}.", text(&p["login"]), text(&p["role"]));
+            say!("Added {} as {}.", text(&p["login"]), text(&p["role"]));
         }
         Users::SetRole { login, role } => {
             let path = format!("/api/v1/users/{login}");
             let p = call(&c, Method::PATCH, &path, Some(json!({"role": role}))).await?;
-            println!("{} is now {}.", text(&p["login"]), text(&p["role"]));
+            say!("{} is now {}.", text(&p["login"]), text(&p["role"]));
         }
         Users::SetPassword { login, password } => {
             let path = format!("/api/v1/users/{login}");
@@ -152,7 +153,7 @@ pub async fn users(remote: Remote, cmd: Users) -> anyhow::Result<()> {
                 Some(json!({"password": password})),
             )
             .await?;
-            println!("{login} may now sign in with the new password.");
+            say!("{login} may now sign in with the new password.");
         }
     }
     Ok(())
@@ -163,10 +164,10 @@ pub async fn groups(remote: Remote, cmd: Groups) -> anyhow::Result<()> {
     match cmd {
         Groups::List => {
             let groups = call(&c, Method::GET, "/api/v1/groups", None).await?;
-            println!("{:<24}  {:<24}  members", "group", "inside");
+            say!("{:<24}  {:<24}  members", "group", "inside");
             for g in array(&groups) {
                 let members: Vec<String> = array(&g["members"]).iter().map(text).collect();
-                println!(
+                say!(
                     "{:<24}  {:<24}  {}",
                     text(&g["name"]),
                     text(&g["parent"]),
@@ -182,7 +183,7 @@ pub async fn groups(remote: Remote, cmd: Groups) -> anyhow::Result<()> {
                 Some(json!({"name": name, "parent": parent})),
             )
             .await?;
-            println!("Created group {name}.");
+            say!("Created group {name}.");
         }
         Groups::AddMember { group, login } => {
             call(
@@ -192,7 +193,7 @@ pub async fn groups(remote: Remote, cmd: Groups) -> anyhow::Result<()> {
                 None,
             )
             .await?;
-            println!("Added {login} to {group}.");
+            say!("Added {login} to {group}.");
         }
         Groups::RemoveMember { group, login } => {
             call(
@@ -202,7 +203,7 @@ pub async fn groups(remote: Remote, cmd: Groups) -> anyhow::Result<()> {
                 None,
             )
             .await?;
-            println!("Removed {login} from {group}.");
+            say!("Removed {login} from {group}.");
         }
     }
     Ok(())
@@ -213,9 +214,13 @@ pub async fn keys(remote: Remote, cmd: Keys) -> anyhow::Result<()> {
     match cmd {
         Keys::List => {
             let keys = call(&c, Method::GET, "/api/v1/keys", None).await?;
-            println!(
+            say!(
                 "{:<36}  {:<14}  {:<6}  {:<8}  {:<25}  name",
-                "id", "prefix", "scope", "state", "last used"
+                "id",
+                "prefix",
+                "scope",
+                "state",
+                "last used"
             );
             for k in array(&keys) {
                 let state = if k["revoked_at"].is_null() {
@@ -223,7 +228,7 @@ pub async fn keys(remote: Remote, cmd: Keys) -> anyhow::Result<()> {
                 } else {
                     "revoked"
                 };
-                println!(
+                say!(
                     "{:<36}  {:<14}  {:<6}  {:<8}  {:<25}  {}",
                     text(&k["id"]),
                     text(&k["prefix"]),
@@ -243,17 +248,17 @@ pub async fn keys(remote: Remote, cmd: Keys) -> anyhow::Result<()> {
             let body =
                 json!({"name": name, "scope": scope, "user": user, "allowed_ips": allowed_ips});
             let k = call(&c, Method::POST, "/api/v1/keys", Some(body)).await?;
-            println!(
+            say!(
                 "Created {} key {} ({}).",
                 text(&k["scope"]),
                 text(&k["id"]),
                 text(&k["name"])
             );
-            println!("Secret (shown only now): {}", text(&k["secret"]));
+            say!("Secret (shown only now): {}", text(&k["secret"]));
         }
         Keys::Revoke { id } => {
             call(&c, Method::DELETE, &format!("/api/v1/keys/{id}"), None).await?;
-            println!("Revoked key {id}.");
+            say!("Revoked key {id}.");
         }
     }
     Ok(())
@@ -273,7 +278,7 @@ pub async fn redaction(remote: Remote, cmd: Redaction) -> anyhow::Result<()> {
                 Some(json!({"text": sample})),
             )
             .await?;
-            println!("{}", text(&out["text"]));
+            say!("{}", text(&out["text"]));
             Ok(())
         }
     }
@@ -297,7 +302,7 @@ pub async fn logging(remote: Remote, cmd: Logging) -> anyhow::Result<()> {
                 None,
             )
             .await?;
-            println!("{}", serde_json::to_string_pretty(&e)?);
+            say!("{}", serde_json::to_string_pretty(&e)?);
             Ok(())
         }
     }
@@ -318,7 +323,7 @@ async fn document(c: &Client, path: &str, cmd: Document) -> anyhow::Result<()> {
             call(c, Method::PUT, path, Some(body)).await?
         }
     };
-    println!("{}", serde_json::to_string_pretty(&shown)?);
+    say!("{}", serde_json::to_string_pretty(&shown)?);
     Ok(())
 }
 

@@ -8,6 +8,8 @@ use trail_core::input::{ActorInput, ErrorInput, ResourceInput};
 use trail_core::EventInput;
 use uuid::Uuid;
 
+use crate::output::{line, say};
+
 /// Where the server is and how to authenticate.
 #[derive(Args, Debug)]
 pub struct Remote {
@@ -121,7 +123,7 @@ pub async fn run(a: LogArgs) -> anyhow::Result<()> {
         .map_err(explain)?;
     let e = &resp.events[0];
     let note = if e.duplicate { " (already stored)" } else { "" };
-    println!("{} seq {}{note}", e.id, e.seq);
+    say!("{} seq {}{note}", e.id, e.seq);
     Ok(())
 }
 
@@ -199,18 +201,6 @@ fn print_header() {
         ]
         .map(String::from),
     ));
-}
-
-/// Prints a line of output. A reader that went away (`trail search … | head`)
-/// ends the command quietly instead of with a panic.
-fn line(text: impl std::fmt::Display) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = writeln!(out, "{text}") {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-    }
 }
 
 /// Polls the newest page and prints what is newer than the last event printed.
@@ -366,7 +356,7 @@ pub struct GetArgs {
 pub async fn get(a: GetArgs) -> anyhow::Result<()> {
     let event = a.remote.client().get_event(a.id).await.map_err(explain)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&event)?);
+        say!("{}", serde_json::to_string_pretty(&event)?);
     } else {
         print!("{}", describe(&event));
     }
