@@ -15,6 +15,8 @@ pub mod logging;
 pub mod names;
 pub mod query;
 pub mod redact;
+pub mod rollup;
+pub mod usage;
 
 pub use catalogue::{Catalogue, TypeInfo};
 pub use event::{

@@ -12,10 +12,11 @@ use crate::routes::*;
         get_redaction, put_redaction, preview_redaction, get_visibility, put_visibility, get_logging, put_logging, effective_logging, sign_in, sign_out, me,
         list_users, create_user, update_user, list_groups, create_group, add_member, remove_member,
         list_keys, create_key, revoke_key,
+        overview, packages, functions, runs, usage_events, errors, error_detail, performance, patterns, history, unused,
         healthz, readyz, metrics, openapi),
     components(schemas(trail_core::EventInput, trail_core::FieldError)),
     modifiers(&BearerAuth),
-    tags((name = "events"), (name = "entities"), (name = "sessions"), (name = "settings"), (name = "auth"), (name = "people"), (name = "system"))
+    tags((name = "events"), (name = "entities"), (name = "sessions"), (name = "settings"), (name = "auth"), (name = "people"), (name = "usage"), (name = "system"))
 )]
 pub struct ApiDoc;
 

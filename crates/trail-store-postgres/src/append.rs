@@ -22,11 +22,13 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 use trail_core::encoding::event_hash;
 use trail_core::input::truncate_micros;
+use trail_core::rollup::{Delta, Fact};
 use trail_core::{Actor, ActorKind, Catalogue, EventType, NewEvent, TypeInfo};
 use trail_store::{AppendOutcome, AppendRequest, Appended, StoreError, StoreResult};
 use uuid::Uuid;
 
 use crate::error::db;
+use crate::rollups;
 use crate::rows::{copy_events, copy_values, get, EventRow, ValueRow};
 
 /// A user's event without a session joins the user's latest open session if that
@@ -127,7 +129,9 @@ async fn write(
         };
         let rows = resolver.rows(&plan.pending).await?;
         learnt = resolver.learnt;
+        let delta = delta(&rows.events);
         write_rows(&tx, rows).await?;
+        rollups::write(&tx, &delta).await?;
     }
     tx.commit().await.map_err(db)?;
     // Only now: ids from a transaction that rolled back would not exist.
@@ -143,7 +147,7 @@ pub(crate) fn lock(cache: &Mutex<Ids>) -> std::sync::MutexGuard<'_, Ids> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-async fn query(
+pub(crate) async fn query(
     tx: &Transaction<'_>,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
@@ -692,6 +696,16 @@ fn with_session(event: &NewEvent, session: Option<Uuid>) -> Cow<'_, NewEvent> {
             ..event.clone()
         })
     }
+}
+
+/// What the rows add to the usage rollups. The session an event was joined to
+/// plays no part, so the event as sent will do.
+fn delta(rows: &[EventRow<'_>]) -> Delta {
+    let mut delta = Delta::default();
+    for row in rows {
+        delta.add(&Fact::of(row.account, row.type_id, row.user_id, row.event));
+    }
+    delta
 }
 
 /// COPYs the rows. Each hash is computed as its row is written, so that this side's

@@ -53,7 +53,7 @@ pub(crate) async fn recent(
     with_params(client, account, events).await
 }
 
-struct Dialect;
+pub(crate) struct Dialect;
 
 impl trail_store::search::Dialect for Dialect {
     fn placeholder(&self, n: usize) -> String {
@@ -88,12 +88,8 @@ pub(crate) async fn usage(
 ) -> StoreResult<EntityUsage> {
     let mut results = Vec::new();
     for sql in usage_sql(&Dialect, account, req) {
-        let args: Vec<Box<dyn ToSql + Sync + Send>> = sql.args.into_iter().map(pg_value).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = args
-            .iter()
-            .map(|a| a.as_ref() as &(dyn ToSql + Sync))
-            .collect();
-        let rows = client.query(&sql.text, &refs).await.map_err(db)?;
+        let args = pg_args(sql.args);
+        let rows = client.query(&sql.text, &refs(&args)).await.map_err(db)?;
         let rows = rows
             .iter()
             .map(|r| {
@@ -115,11 +111,7 @@ pub(crate) async fn search(
     req: &SearchRequest,
 ) -> StoreResult<SearchPage> {
     let sql = search_sql(&Dialect, account, req);
-    let args: Vec<Box<dyn ToSql + Sync + Send>> = sql.args.into_iter().map(pg_value).collect();
-    let refs: Vec<&(dyn ToSql + Sync)> = args
-        .iter()
-        .map(|a| a.as_ref() as &(dyn ToSql + Sync))
-        .collect();
+    let args = pg_args(sql.args);
     // The page is chosen from `events` alone and joined to its types afterwards:
     // with the join inside, the planner misjudges how many rows match (it takes
     // the two join keys as independent) and sorts all matches instead of reading
@@ -130,7 +122,7 @@ pub(crate) async fn search(
          ORDER BY e.event_time DESC, e.seq DESC",
         sql.text
     );
-    let rows = client.query(&text, &refs).await.map_err(db)?;
+    let rows = client.query(&text, &refs(&args)).await.map_err(db)?;
     let events = rows
         .iter()
         .map(event_from_row)
@@ -142,13 +134,31 @@ pub(crate) async fn search(
     Ok(SearchPage { events, next })
 }
 
-fn pg_value(a: SqlArg) -> Box<dyn ToSql + Sync + Send> {
-    match a {
-        SqlArg::Text(s) => Box::new(s),
-        SqlArg::Int(i) => Box::new(i),
-        SqlArg::Uuid(u) => Box::new(u),
-        SqlArg::Time(t) => Box::new(t),
-    }
+/// Statement parameters of any type, owned or borrowed.
+pub(crate) type Params<'a> = Vec<Box<dyn ToSql + Sync + Send + 'a>>;
+
+/// The arguments of a shared SQL text (`trail_store::search::Sql`) as parameters.
+pub(crate) fn pg_args(args: Vec<SqlArg>) -> Params<'static> {
+    args.into_iter()
+        .map(|a| -> Box<dyn ToSql + Sync + Send> {
+            match a {
+                SqlArg::Text(s) => Box::new(s),
+                SqlArg::Int(i) => Box::new(i),
+                SqlArg::Uuid(u) => Box::new(u),
+                SqlArg::Time(t) => Box::new(t),
+            }
+        })
+        .collect()
+}
+
+/// The parameters as the driver takes them.
+pub(crate) fn refs<'r>(
+    params: &'r [Box<dyn ToSql + Sync + Send + '_>],
+) -> Vec<&'r (dyn ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+        .collect()
 }
 
 pub(crate) async fn count(client: &Client, account: Uuid) -> StoreResult<u64> {

@@ -12,6 +12,7 @@ mod append;
 mod error;
 mod events;
 mod migrate;
+mod rollups;
 mod rows;
 mod sessions;
 mod tenants;
@@ -25,6 +26,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 use trail_core::{Event, NewEvent};
+use trail_store::rollups::{RollupQuery, RollupRow, SeenRow, SeenTable};
 use trail_store::search::{SearchPage, SearchRequest};
 use trail_store::usage::UsageRequest;
 use trail_store::{
@@ -82,7 +84,11 @@ impl PostgresStore {
             pool,
             ids: Mutex::default(),
         };
-        migrate::run(&mut store.client().await?).await?;
+        let mut client = store.client().await?;
+        migrate::run(&mut client).await?;
+        for account in rollups::pending_backfill(&client).await? {
+            rollups::rebuild(&mut client, account).await?;
+        }
         Ok(store)
     }
 
@@ -318,6 +324,40 @@ impl Store for PostgresStore {
 
     async fn event_types(&self, account: Uuid) -> StoreResult<Vec<EventTypeRecord>> {
         events::types(&self.client().await?, account).await
+    }
+
+    async fn rollup_rows(&self, account: Uuid, query: &RollupQuery) -> StoreResult<Vec<RollupRow>> {
+        rollups::rows(&self.client().await?, account, query).await
+    }
+
+    async fn seen(&self, account: Uuid, table: SeenTable) -> StoreResult<Vec<SeenRow>> {
+        rollups::seen(&self.client().await?, account, table).await
+    }
+
+    async fn count_sessions(
+        &self,
+        account: Uuid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        users: Option<&[Uuid]>,
+    ) -> StoreResult<i64> {
+        rollups::count_sessions(&self.client().await?, account, from, to, users).await
+    }
+
+    async fn error_sessions(
+        &self,
+        account: Uuid,
+        signatures: &[String],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        users: Option<&[Uuid]>,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        let client = self.client().await?;
+        rollups::error_sessions(&client, account, signatures, from, to, users).await
+    }
+
+    async fn rebuild_rollups(&self, account: Uuid) -> StoreResult<u64> {
+        rollups::rebuild(&mut self.client().await?, account).await
     }
 
     async fn event_count(&self, account: Uuid) -> StoreResult<u64> {

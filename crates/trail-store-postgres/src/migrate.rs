@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (5, include_str!("../migrations/0005_settings.sql")),
     (6, include_str!("../migrations/0006_people.sql")),
     (7, include_str!("../migrations/0007_filters.sql")),
+    (8, include_str!("../migrations/0008_usage.sql")),
 ];
 
 /// The advisory lock that serialises migrations ("trail" in ASCII), so servers

@@ -398,12 +398,12 @@ fn digest(row: &Row, column: &str) -> StoreResult<[u8; 32]> {
         .map_err(|b: Vec<u8>| corrupt(format!("{column} has {} bytes, not 32", b.len())))
 }
 
-/// A column, or `Corrupt` naming it.
+/// A column, by name or position, or `Corrupt` naming it.
 pub(crate) fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
     row: &'a Row,
-    column: &str,
+    column: impl tokio_postgres::row::RowIndex + std::fmt::Display,
 ) -> StoreResult<T> {
-    row.try_get(column)
+    row.try_get(&column)
         .map_err(|e| corrupt(format!("column {column}: {}", crate::error::chain(&e))))
 }
 

@@ -5,13 +5,16 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use trail_core::input::truncate_micros;
+use trail_core::rollup::{Grain, Measures, CUBOIDS};
 use trail_core::{Actor, ActorKind, NewEvent};
 use trail_store::conformance::event;
+use trail_store::rollups::{RollupQuery, RollupTable, SeenTable};
 use trail_store::{AppendOutcome, AppendRequest, NewSession, Store};
 use trail_store_postgres::PostgresStore;
 use uuid::Uuid;
@@ -171,6 +174,154 @@ async fn servers_sharing_a_database() {
     seqs.sort();
     assert_eq!(seqs, (1..=200).collect::<Vec<i64>>());
     assert_eq!(b.event_count(account).await.unwrap(), 200);
+}
+
+fn at(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}
+
+fn rollup_query(table: RollupTable, grain: Grain) -> RollupQuery {
+    RollupQuery {
+        table,
+        grain,
+        from: at("2024-01-01T00:00:00Z"),
+        to: at("2025-01-01T00:00:00Z"),
+        only: Vec::new(),
+        not_blank: Vec::new(),
+    }
+}
+
+/// Every rollup row of the account, each table sorted (their order is unspecified).
+async fn all_rollups(store: &PostgresStore, account: Uuid) -> Vec<Vec<String>> {
+    let mut tables: Vec<RollupTable> = CUBOIDS.iter().map(|c| RollupTable::Cells(c.id)).collect();
+    tables.extend([RollupTable::Durations, RollupTable::Errors]);
+    let mut out = Vec::new();
+    for table in tables {
+        for grain in Grain::STORED {
+            let rows = store
+                .rollup_rows(account, &rollup_query(table, grain))
+                .await;
+            out.push(rows.unwrap().iter().map(|r| format!("{r:?}")).collect());
+        }
+    }
+    for table in [
+        SeenTable::People,
+        SeenTable::Features,
+        SeenTable::Signatures,
+    ] {
+        let rows = store.seen(account, table).await.unwrap();
+        out.push(rows.iter().map(|r| format!("{r:?}")).collect());
+    }
+    out.iter_mut().for_each(|t: &mut Vec<String>| t.sort());
+    out
+}
+
+/// Appends keep the rollups (two batches, so stored cells and sketches are added
+/// to), a rebuild from the stored events gives the same rows, and so does the
+/// backfill a store runs when it opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollups_of_appends_equal_a_rebuild() {
+    let Some(url) = common::fresh_database().await else {
+        return;
+    };
+    let store = PostgresStore::connect(&url).await.unwrap();
+    let account = store.create_account("acme").await.unwrap().id;
+    let user = |id: &str| json!({"kind": "user", "id": id});
+    let query = |time: &str, name: &str, ms: u64| {
+        json!({"type": "query-start", "occurred_at": time, "actor": user("alice"),
+            "package": "PowerPack", "resource": {"id": "q1", "name": name}, "duration_ms": ms})
+    };
+    let mut failed = query("2024-06-10T10:15:00Z", "Sales v2", 480);
+    failed["status"] = json!("failed");
+    failed["error"] = json!({"message": "timeout"});
+    let batches = [
+        vec![
+            json!({"type": "log", "occurred_at": "2024-06-10T09:15:00Z", "actor": user("alice")}),
+            query("2024-06-10T09:20:00Z", "Sales", 120),
+            json!({"type": "log", "occurred_at": "2024-06-10T23:15:00Z", "actor": user("bob"), "level": "error"}),
+        ],
+        vec![
+            failed,
+            json!({"type": "log", "occurred_at": "2024-06-11T08:15:00Z", "actor": user("bob")}),
+            json!({"type": "log", "occurred_at": "2024-06-11T08:30:00Z"}),
+        ],
+    ];
+    let batches: Vec<Vec<NewEvent>> = batches
+        .into_iter()
+        .map(|b| b.into_iter().map(event).collect())
+        .collect();
+    for batch in &batches {
+        append(&store, account, batch.clone()).await;
+    }
+    // A retry stores nothing, so it adds nothing to the rollups.
+    let retried = append(&store, account, batches[1].clone()).await;
+    assert!(stored(&retried).iter().all(|(_, duplicate)| *duplicate));
+    let person = |login: &'static str| {
+        let store = &store;
+        async move { store.find_user(account, login).await.unwrap().unwrap().id }
+    };
+    let (alice, bob) = (person("alice").await, person("bob").await);
+
+    let people = rollup_query(RollupTable::Cells(1), Grain::Day);
+    let got: BTreeMap<_, _> = store
+        .rollup_rows(account, &people)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| ((r.bucket, r.user), r.measures))
+        .collect();
+    let m = |events, failures, errors, timed, duration_sum, duration_max| Measures {
+        events,
+        failures,
+        errors,
+        timed,
+        duration_sum,
+        duration_max,
+    };
+    let (day10, day11) = (at("2024-06-10T00:00:00Z"), at("2024-06-11T00:00:00Z"));
+    let expected = BTreeMap::from([
+        ((day10, alice), m(3, 1, 1, 2, 600, 480)),
+        ((day10, bob), m(1, 0, 1, 0, 0, 0)),
+        ((day11, bob), m(1, 0, 0, 0, 0, 0)),
+        ((day11, Uuid::nil()), m(1, 0, 0, 0, 0, 0)),
+    ]);
+    assert_eq!(got, expected);
+
+    let features = store.seen(account, SeenTable::Features).await.unwrap();
+    let function = features.iter().find(|f| f.function == "q1").unwrap();
+    assert_eq!(function.label, "Sales v2", "the latest name");
+    let sessions = |users: Option<Vec<Uuid>>| {
+        let store = &store;
+        async move {
+            let (from, to) = (day10, at("2024-06-12T00:00:00Z"));
+            store
+                .count_sessions(account, from, to, users.as_deref())
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(sessions(None).await, 2);
+    assert_eq!(sessions(Some(vec![alice])).await, 1);
+    assert_eq!(sessions(Some(Vec::new())).await, 0);
+
+    let kept = all_rollups(&store, account).await;
+    assert!(kept.iter().all(|t| !t.is_empty()), "every table has rows");
+    assert_eq!(store.rebuild_rollups(account).await.unwrap(), 6);
+    assert_eq!(all_rollups(&store, account).await, kept);
+
+    let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    admin
+        .batch_execute(&format!(
+            "DELETE FROM usage_cells; DELETE FROM usage_durations; \
+             INSERT INTO usage_backfill VALUES ('{account}')"
+        ))
+        .await
+        .unwrap();
+    let reopened = PostgresStore::connect(&url).await.unwrap();
+    assert_eq!(all_rollups(&reopened, account).await, kept);
 }
 
 /// The group-commit path against the raw COPY baseline. Timing-dependent, so run by

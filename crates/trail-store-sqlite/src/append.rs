@@ -7,6 +7,7 @@ use chrono::{Duration, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Statement, Transaction};
 use trail_core::encoding::event_hash;
 use trail_core::input::truncate_micros;
+use trail_core::rollup::{Delta, Fact};
 use trail_core::{ActorKind, Catalogue, NewEvent, ParamValue};
 use trail_store::search::search_document;
 use trail_store::{
@@ -15,7 +16,7 @@ use trail_store::{
 use uuid::Uuid;
 
 use crate::codec::{db_error, micros};
-use crate::sessions;
+use crate::{rollups, sessions};
 
 /// Names within a scope (an account, or an account's event type) to what they
 /// resolved to; looked up by `&str`, so a hit allocates nothing.
@@ -93,11 +94,13 @@ pub fn append(
             known: &cache,
             fresh: IdCache::default(),
             sessions: HashMap::new(),
+            delta: Delta::default(),
         };
         let outcomes = batch
             .iter_mut()
             .map(|r| w.request(r))
             .collect::<StoreResult<Vec<_>>>()?;
+        rollups::write(&tx, &w.delta)?;
         (outcomes, w.fresh)
     };
     tx.commit().map_err(db_error)?;
@@ -202,6 +205,8 @@ struct BatchWriter<'a> {
     fresh: IdCache,
     /// The session each user's events of this batch joined, with its start (µs).
     sessions: HashMap<(Uuid, Uuid), (Uuid, i64)>,
+    /// What the batch adds to the usage rollups.
+    delta: Delta,
 }
 
 impl BatchWriter<'_> {
@@ -310,6 +315,7 @@ impl BatchWriter<'_> {
             event: e,
         };
         insert_event_row(&mut self.insert_event, &mut self.insert_text, &row)?;
+        self.delta.add(&Fact::of(account, type_id, user_id, e));
         for (name, value) in &e.params {
             let (param_id, declared) = self.param_id(account, type_id, name, value)?;
             let value_type = Some(value.data_type()).filter(|t| *t != declared);

@@ -207,7 +207,7 @@ pub fn recent(
     )
 }
 
-struct Dialect;
+pub(crate) struct Dialect;
 
 impl trail_store::search::Dialect for Dialect {
     fn placeholder(&self, n: usize) -> String {
@@ -345,7 +345,7 @@ fn window_floor(
     .map_err(db_error)
 }
 
-fn sqlite_value(a: SqlArg) -> rusqlite::types::Value {
+pub(crate) fn sqlite_value(a: SqlArg) -> rusqlite::types::Value {
     use rusqlite::types::Value;
     match a {
         SqlArg::Text(s) => Value::Text(s),

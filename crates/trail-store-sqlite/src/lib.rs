@@ -6,6 +6,7 @@ mod accounts;
 mod append;
 mod codec;
 mod events;
+mod rollups;
 mod sessions;
 
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
 use trail_core::{Event, NewEvent};
+use trail_store::rollups::{RollupQuery, RollupRow, SeenRow, SeenTable};
 use trail_store::search::{SearchPage, SearchRequest};
 use trail_store::usage::UsageRequest;
 use trail_store::{
@@ -32,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_settings.sql")),
     (6, include_str!("../migrations/0006_people.sql")),
     (7, include_str!("../migrations/0007_filters.sql")),
+    (8, include_str!("../migrations/0008_usage.sql")),
 ];
 
 /// The embedded backend.
@@ -52,6 +55,9 @@ impl SqliteStore {
         }
         let mut writer = open_connection(&path)?;
         migrate(&mut writer)?;
+        for account in rollups::pending_backfill(&writer)? {
+            rollups::rebuild(&mut writer, account)?;
+        }
         Ok(SqliteStore {
             path,
             writer: Arc::new(Mutex::new(writer)),
@@ -411,6 +417,47 @@ impl Store for SqliteStore {
 
     async fn event_types(&self, account: Uuid) -> StoreResult<Vec<EventTypeRecord>> {
         self.read(move |c| events::types(c, account)).await
+    }
+
+    async fn rollup_rows(&self, account: Uuid, query: &RollupQuery) -> StoreResult<Vec<RollupRow>> {
+        let query = query.clone();
+        self.read(move |c| rollups::rows(c, account, &query)).await
+    }
+
+    async fn seen(&self, account: Uuid, table: SeenTable) -> StoreResult<Vec<SeenRow>> {
+        self.read(move |c| rollups::seen(c, account, table)).await
+    }
+
+    async fn count_sessions(
+        &self,
+        account: Uuid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        users: Option<&[Uuid]>,
+    ) -> StoreResult<i64> {
+        let users = users.map(<[Uuid]>::to_vec);
+        self.read(move |c| rollups::count_sessions(c, account, from, to, users.as_deref()))
+            .await
+    }
+
+    async fn error_sessions(
+        &self,
+        account: Uuid,
+        signatures: &[String],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        users: Option<&[Uuid]>,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        let signatures = signatures.to_vec();
+        let users = users.map(<[Uuid]>::to_vec);
+        self.read(move |c| {
+            rollups::error_sessions(c, account, &signatures, from, to, users.as_deref())
+        })
+        .await
+    }
+
+    async fn rebuild_rollups(&self, account: Uuid) -> StoreResult<u64> {
+        self.write(move |c| rollups::rebuild(c, account)).await
     }
 
     async fn event_count(&self, account: Uuid) -> StoreResult<u64> {

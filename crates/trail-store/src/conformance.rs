@@ -33,13 +33,19 @@ macro_rules! conformance_tests {
             memberships_walk_nested_groups, groups_list_and_remove_members,
             web_sessions_expire_and_end, api_keys_keep_person_and_addresses,
             people_stay_in_their_account);
+        $crate::conformance_tests!(@each $make; conformance_usage;
+            rollups_equal_a_count_of_the_events, rollups_rebuilt_from_events_are_the_same,
+            error_sessions_and_sessions_are_counted);
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
+        $crate::conformance_tests!(@each $make; conformance; $($name),*);
+    };
+    (@each $make:expr; $module:ident; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 let store: std::sync::Arc<dyn $crate::Store> = $make.await;
-                $crate::conformance::$name(store).await;
+                $crate::$module::$name(store).await;
             }
         )*
     };

@@ -3,9 +3,11 @@
 //! every backend must pass.
 
 pub mod conformance;
+pub mod conformance_usage;
 mod error;
 pub mod ingest;
 mod records;
+pub mod rollups;
 pub mod search;
 pub mod usage;
 
@@ -155,6 +157,40 @@ pub trait Store: Send + Sync + 'static {
         request: &usage::UsageRequest,
     ) -> StoreResult<usage::EntityUsage>;
     async fn event_types(&self, account: Uuid) -> StoreResult<Vec<EventTypeRecord>>;
+
+    // Usage rollups (`trail_core::rollup`), kept by `append` in the same transaction.
+    async fn rollup_rows(
+        &self,
+        account: Uuid,
+        query: &rollups::RollupQuery,
+    ) -> StoreResult<Vec<rollups::RollupRow>>;
+    /// Every row of a first-and-last-seen table of the account.
+    async fn seen(
+        &self,
+        account: Uuid,
+        table: rollups::SeenTable,
+    ) -> StoreResult<Vec<rollups::SeenRow>>;
+    /// Sessions that started in `[from, to)`, of these people only when given.
+    async fn count_sessions(
+        &self,
+        account: Uuid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        users: Option<&[Uuid]>,
+    ) -> StoreResult<i64>;
+    /// Distinct sessions among the events of each error signature in `[from, to)`,
+    /// of these people only when given.
+    async fn error_sessions(
+        &self,
+        account: Uuid,
+        signatures: &[String],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        users: Option<&[Uuid]>,
+    ) -> StoreResult<Vec<(String, i64)>>;
+    /// Recomputes the account's rollups from its stored events, in one
+    /// transaction; returns the number of events read.
+    async fn rebuild_rollups(&self, account: Uuid) -> StoreResult<u64>;
     async fn event_count(&self, account: Uuid) -> StoreResult<u64>;
 
     /// Benchmark baseline only: writes the event rows of `events` the fastest way the

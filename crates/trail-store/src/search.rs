@@ -345,6 +345,7 @@ impl Builder<'_> {
             Condition::Param { name, values } => self.param(name, values, acc),
             Condition::Request(ids) => or(ids.iter().map(|r| self.request(r)).collect()),
             Condition::Operation(ids) => self.any_of("e.operation_id", ids),
+            Condition::Signature(sigs) => self.any_of("e.error_signature", sigs),
             Condition::Text(text) => self.free_text(text, acc),
             Condition::UserId(ids) => self.uuids("e.user_id", ids),
             Condition::NoneOf(filters) => {

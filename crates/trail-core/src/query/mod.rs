@@ -63,6 +63,8 @@ pub enum Condition {
     Id(Vec<Uuid>),
     Request(Vec<String>),
     Operation(Vec<String>),
+    /// Errors of these signatures (the error groups of Usage Analysis).
+    Signature(Vec<String>),
     /// Free text: a word or a quoted phrase, matched against users, actions,
     /// resources, types, packages, messages, errors, addresses and parameter values.
     Text(String),

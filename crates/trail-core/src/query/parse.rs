@@ -33,6 +33,7 @@ pub const FIELDS: &[&str] = &[
     "id",
     "request",
     "operation",
+    "signature",
 ];
 
 pub fn term(raw: RawTerm) -> Result<Term, QueryError> {
@@ -71,6 +72,7 @@ fn condition(field: &str, raw: &RawTerm) -> Result<Condition, String> {
         "package" => Condition::Package(values.clone()),
         "request" => Condition::Request(values.clone()),
         "operation" => Condition::Operation(values.clone()),
+        "signature" => Condition::Signature(values.clone()),
         "ip" => Condition::Ip(each(values, ip_prefix)?),
         "date" => Condition::Date(DateSpec::parse(single(field, values)?)?),
         "duration" => Condition::Duration(duration_bounds(single(field, values)?)?),

@@ -8,6 +8,7 @@ mod sessions;
 mod settings;
 mod signin;
 mod system;
+mod usage;
 
 use std::sync::Arc;
 
@@ -49,6 +50,11 @@ pub(crate) use system::__path_healthz;
 pub(crate) use system::__path_metrics;
 pub(crate) use system::__path_openapi;
 pub(crate) use system::__path_readyz;
+pub(crate) use usage::{
+    __path_error_detail, __path_errors, __path_events as __path_usage_events, __path_functions,
+    __path_history, __path_overview, __path_packages, __path_patterns, __path_performance,
+    __path_runs, __path_unused,
+};
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     let body_limit = state.config.max_body_bytes;
@@ -65,6 +71,17 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             get(entities::activity),
         )
         .route("/api/v1/entities/{kind}/{id}/usage", get(entities::usage))
+        .route("/api/v1/usage/overview", get(usage::overview))
+        .route("/api/v1/usage/packages", get(usage::packages))
+        .route("/api/v1/usage/functions", get(usage::functions))
+        .route("/api/v1/usage/runs", get(usage::runs))
+        .route("/api/v1/usage/events", get(usage::events))
+        .route("/api/v1/usage/errors", get(usage::errors))
+        .route("/api/v1/usage/errors/{signature}", get(usage::error_detail))
+        .route("/api/v1/usage/performance", get(usage::performance))
+        .route("/api/v1/usage/patterns", get(usage::patterns))
+        .route("/api/v1/usage/history/{kind}/{id}", get(usage::history))
+        .route("/api/v1/usage/unused", get(usage::unused))
         .route(
             "/api/v1/sessions",
             post(sessions::start_session).get(sessions::list_sessions),

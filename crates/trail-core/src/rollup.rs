@@ -1,0 +1,658 @@
+//! Usage rollups: what the write path adds up, in the transaction that stores
+//! the events, so that usage views read thousands of rows instead of millions
+//! of events (docs/usage-analysis.md).
+//!
+//! A *cell* counts the events of one time bucket (an hour or a day) that share
+//! the values of a cuboid's dimensions; the dimensions a cuboid lacks are blank.
+//! Several cuboids of the same events are kept, from narrow (per person) to full
+//! (every dimension), and a question reads the smallest one that has every
+//! dimension it groups or filters by ([`Cuboid::covering`]). Distinct people are
+//! counted from cuboids that keep the person, so they are exact for any range.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use uuid::Uuid;
+
+use crate::event::{ActorKind, NewEvent};
+
+/// The dimensions a cell may keep, as bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Dims(u8);
+
+impl Dims {
+    pub const NONE: Dims = Dims(0);
+    pub const USER: Dims = Dims(1);
+    pub const TYPE: Dims = Dims(1 << 1);
+    pub const PACKAGE: Dims = Dims(1 << 2);
+    pub const KIND: Dims = Dims(1 << 3);
+    pub const FUNCTION: Dims = Dims(1 << 4);
+    pub const SOURCE: Dims = Dims(1 << 5);
+    pub const LEVEL: Dims = Dims(1 << 6);
+    pub const ALL: Dims = Dims(0x7f);
+
+    pub const fn with(self, other: Dims) -> Dims {
+        Dims(self.0 | other.0)
+    }
+
+    pub fn contains(self, other: Dims) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl std::ops::BitOr for Dims {
+    type Output = Dims;
+    fn bitor(self, rhs: Dims) -> Dims {
+        self.with(rhs)
+    }
+}
+
+impl std::ops::BitOrAssign for Dims {
+    fn bitor_assign(&mut self, rhs: Dims) {
+        *self = self.with(rhs);
+    }
+}
+
+/// One projection of the events that the write path maintains.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Cuboid {
+    /// Stored in `usage_cells.cuboid`.
+    pub id: i16,
+    pub name: &'static str,
+    pub dims: Dims,
+    /// Keeps only function runs (events with a function), so it stays small.
+    pub runs_only: bool,
+}
+
+/// From narrow to full: [`Cuboid::covering`] takes the first that fits.
+pub const CUBOIDS: &[Cuboid] = &[
+    Cuboid {
+        id: 1,
+        name: "people",
+        dims: Dims::USER.with(Dims::SOURCE),
+        runs_only: false,
+    },
+    Cuboid {
+        id: 2,
+        name: "packages",
+        dims: Dims::PACKAGE.with(Dims::USER),
+        runs_only: false,
+    },
+    Cuboid {
+        id: 3,
+        name: "types",
+        dims: Dims::TYPE.with(Dims::USER),
+        runs_only: false,
+    },
+    Cuboid {
+        id: 4,
+        name: "features",
+        dims: Dims::TYPE
+            .with(Dims::PACKAGE)
+            .with(Dims::KIND)
+            .with(Dims::FUNCTION)
+            .with(Dims::SOURCE)
+            .with(Dims::LEVEL),
+        runs_only: false,
+    },
+    Cuboid {
+        id: 5,
+        name: "functions",
+        dims: Dims::PACKAGE
+            .with(Dims::KIND)
+            .with(Dims::FUNCTION)
+            .with(Dims::USER),
+        runs_only: true,
+    },
+    Cuboid {
+        id: 0,
+        name: "all",
+        dims: Dims::ALL,
+        runs_only: false,
+    },
+];
+
+impl Cuboid {
+    /// The smallest cuboid with every dimension of `dims`; one that keeps only
+    /// function runs when the question is about runs only.
+    pub fn covering(dims: Dims, runs_only: bool) -> &'static Cuboid {
+        CUBOIDS
+            .iter()
+            .find(|c| c.dims.contains(dims) && (runs_only || !c.runs_only))
+            .unwrap_or(&CUBOIDS[CUBOIDS.len() - 1])
+    }
+}
+
+/// The width of a time bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Grain {
+    /// Not stored: minute buckets are computed from the events themselves.
+    Minute,
+    Hour,
+    Day,
+}
+
+impl Grain {
+    /// The grains the write path maintains.
+    pub const STORED: [Grain; 2] = [Grain::Hour, Grain::Day];
+
+    /// Stored in the `grain` columns.
+    pub fn code(self) -> i16 {
+        match self {
+            Grain::Minute => -1,
+            Grain::Hour => 0,
+            Grain::Day => 1,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Grain::Minute => "minute",
+            Grain::Hour => "hour",
+            Grain::Day => "day",
+        }
+    }
+
+    pub fn length(self) -> Duration {
+        match self {
+            Grain::Minute => Duration::minutes(1),
+            Grain::Hour => Duration::hours(1),
+            Grain::Day => Duration::days(1),
+        }
+    }
+
+    /// The start of the bucket holding `t` (days are UTC days).
+    pub fn floor(self, t: DateTime<Utc>) -> DateTime<Utc> {
+        t.duration_trunc(self.length()).unwrap_or(t)
+    }
+}
+
+/// What a cell adds up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Measures {
+    pub events: i64,
+    /// Events with status `failed`.
+    pub failures: i64,
+    /// Events at level `error` or carrying an error.
+    pub errors: i64,
+    /// Events that reported a duration, and the sum and maximum of those durations (ms).
+    pub timed: i64,
+    pub duration_sum: i64,
+    pub duration_max: i64,
+}
+
+impl Measures {
+    pub fn merge(&mut self, o: &Measures) {
+        self.events += o.events;
+        self.failures += o.failures;
+        self.errors += o.errors;
+        self.timed += o.timed;
+        self.duration_sum += o.duration_sum;
+        self.duration_max = self.duration_max.max(o.duration_max);
+    }
+}
+
+/// A cell's identity. Blank dimensions are the nil id, 0 and "".
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CellKey {
+    pub account: Uuid,
+    pub cuboid: i16,
+    pub grain: Grain,
+    pub bucket: DateTime<Utc>,
+    pub user: Uuid,
+    pub type_id: i64,
+    pub package: String,
+    pub kind: String,
+    pub function: String,
+    pub source: String,
+    pub level: String,
+}
+
+/// The duration sketch of one operation (type, package, kind, function) per bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OperationKey {
+    pub account: Uuid,
+    pub grain: Grain,
+    pub bucket: DateTime<Utc>,
+    pub type_id: i64,
+    pub package: String,
+    pub kind: String,
+    pub function: String,
+}
+
+/// Errors of one signature per bucket, with where they happened and to whom.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ErrorKey {
+    pub account: Uuid,
+    pub grain: Grain,
+    pub bucket: DateTime<Utc>,
+    pub signature: String,
+    pub type_id: i64,
+    pub package: String,
+    pub function: String,
+    pub user: Uuid,
+}
+
+/// When something was first and last seen, and (for labels) what it was last called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+    /// The value at `last` (a function's name, an error's message).
+    pub label: String,
+}
+
+impl Seen {
+    fn at(t: DateTime<Utc>, label: &str) -> Seen {
+        Seen {
+            first: t,
+            last: t,
+            label: label.to_string(),
+        }
+    }
+
+    pub fn merge(&mut self, o: &Seen) {
+        self.first = self.first.min(o.first);
+        if o.last >= self.last {
+            self.last = o.last;
+            self.label.clone_from(&o.label);
+        }
+    }
+}
+
+/// A package (function "") or a function of one, by (account, package, kind, function).
+pub type FeatureKey = (Uuid, String, String, String);
+
+/// One event as the rollups see it: the columns they read, borrowed from a new
+/// event or from a stored row.
+#[derive(Debug, Clone)]
+pub struct Fact<'a> {
+    pub account: Uuid,
+    pub at: DateTime<Utc>,
+    pub type_id: i64,
+    /// The person, when a person acted.
+    pub user: Option<Uuid>,
+    pub source: &'a str,
+    pub level: &'a str,
+    pub package: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    pub resource_id: Option<&'a str>,
+    pub resource_name: Option<&'a str>,
+    pub executed: bool,
+    pub failed: bool,
+    pub is_error: bool,
+    pub duration_ms: Option<i64>,
+    /// Signature and message of the event's error.
+    pub error: Option<(&'a str, &'a str)>,
+}
+
+impl<'a> Fact<'a> {
+    pub fn of(account: Uuid, type_id: i64, user: Option<Uuid>, e: &'a NewEvent) -> Fact<'a> {
+        let resource = e.resource.as_ref();
+        Fact {
+            account,
+            at: e.occurred_at,
+            type_id,
+            user: user.filter(|_| e.actor.kind == ActorKind::User),
+            source: e.source.as_str(),
+            level: e.level.as_str(),
+            package: e.package.as_deref(),
+            kind: resource.map(|r| r.kind.as_str()),
+            resource_id: resource.and_then(|r| r.id.as_deref()),
+            resource_name: resource.and_then(|r| r.name.as_deref()),
+            executed: e.action.as_str() == "executed",
+            failed: e.status == crate::event::Status::Failed,
+            is_error: e.error.is_some() || e.level == crate::event::Level::Error,
+            duration_ms: e.duration_ms.map(|d| d.min(i64::MAX as u64) as i64),
+            error: e
+                .error
+                .as_ref()
+                .map(|x| (x.signature.as_str(), x.message.as_str())),
+        }
+    }
+
+    /// The function run by this event: the executed resource, by id (or name).
+    pub fn function(&self) -> &'a str {
+        if !self.executed {
+            return "";
+        }
+        self.resource_id.or(self.resource_name).unwrap_or("")
+    }
+
+    fn measures(&self) -> Measures {
+        let d = self.duration_ms.unwrap_or(0);
+        Measures {
+            events: 1,
+            failures: self.failed as i64,
+            errors: self.is_error as i64,
+            timed: self.duration_ms.is_some() as i64,
+            duration_sum: d,
+            duration_max: d,
+        }
+    }
+}
+
+/// What one batch adds to the rollups, merged per key; the store adds it to its tables.
+#[derive(Debug, Default)]
+pub struct Delta {
+    pub cells: HashMap<CellKey, Measures>,
+    pub durations: HashMap<OperationKey, Sketch>,
+    pub errors: HashMap<ErrorKey, i64>,
+    /// Per (account, person): first and last event.
+    pub people: HashMap<(Uuid, Uuid), Seen>,
+    /// Packages and functions, labelled with the function's latest name.
+    pub features: HashMap<FeatureKey, Seen>,
+    /// Per (account, error signature), labelled with the latest message.
+    pub signatures: HashMap<(Uuid, String), Seen>,
+}
+
+impl Delta {
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    /// Adds an event at the stored grains.
+    pub fn add(&mut self, f: &Fact) {
+        self.add_at(f, &Grain::STORED);
+    }
+
+    pub fn add_at(&mut self, f: &Fact, grains: &[Grain]) {
+        let m = f.measures();
+        let function = f.function();
+        for &grain in grains {
+            let bucket = grain.floor(f.at);
+            for cuboid in CUBOIDS {
+                if cuboid.runs_only && function.is_empty() {
+                    continue;
+                }
+                let key = cell_key(f, cuboid, grain, bucket, function);
+                self.cells.entry(key).or_default().merge(&m);
+            }
+            if let Some(ms) = f.duration_ms {
+                self.durations
+                    .entry(OperationKey {
+                        account: f.account,
+                        grain,
+                        bucket,
+                        type_id: f.type_id,
+                        package: f.package.unwrap_or("").to_string(),
+                        kind: f.kind.unwrap_or("").to_string(),
+                        function: function.to_string(),
+                    })
+                    .or_default()
+                    .add(ms);
+            }
+            if let Some((signature, _)) = f.error {
+                *self
+                    .errors
+                    .entry(ErrorKey {
+                        account: f.account,
+                        grain,
+                        bucket,
+                        signature: signature.to_string(),
+                        type_id: f.type_id,
+                        package: f.package.unwrap_or("").to_string(),
+                        function: function.to_string(),
+                        user: f.user.unwrap_or_default(),
+                    })
+                    .or_default() += 1;
+            }
+        }
+        self.note_seen(f, function);
+    }
+
+    fn note_seen(&mut self, f: &Fact, function: &str) {
+        if let Some(user) = f.user {
+            seen(&mut self.people, (f.account, user), f.at, "");
+        }
+        let package = f.package.unwrap_or("").to_string();
+        if !package.is_empty() {
+            let key = (f.account, package.clone(), String::new(), String::new());
+            seen(&mut self.features, key, f.at, "");
+        }
+        if !function.is_empty() {
+            let kind = f.kind.unwrap_or("").to_string();
+            let key = (f.account, package, kind, function.to_string());
+            seen(
+                &mut self.features,
+                key,
+                f.at,
+                f.resource_name.unwrap_or(function),
+            );
+        }
+        if let Some((signature, message)) = f.error {
+            let key = (f.account, signature.to_string());
+            seen(&mut self.signatures, key, f.at, message);
+        }
+    }
+}
+
+fn seen<K: std::hash::Hash + Eq>(
+    map: &mut HashMap<K, Seen>,
+    key: K,
+    at: DateTime<Utc>,
+    label: &str,
+) {
+    let new = Seen::at(at, label);
+    map.entry(key).and_modify(|s| s.merge(&new)).or_insert(new);
+}
+
+fn cell_key(
+    f: &Fact,
+    cuboid: &Cuboid,
+    grain: Grain,
+    bucket: DateTime<Utc>,
+    function: &str,
+) -> CellKey {
+    let keep = |d: Dims, v: &str| {
+        if cuboid.dims.contains(d) {
+            v.to_string()
+        } else {
+            String::new()
+        }
+    };
+    CellKey {
+        account: f.account,
+        cuboid: cuboid.id,
+        grain,
+        bucket,
+        user: if cuboid.dims.contains(Dims::USER) {
+            f.user.unwrap_or_default()
+        } else {
+            Uuid::nil()
+        },
+        type_id: if cuboid.dims.contains(Dims::TYPE) {
+            f.type_id
+        } else {
+            0
+        },
+        package: keep(Dims::PACKAGE, f.package.unwrap_or("")),
+        kind: keep(Dims::KIND, f.kind.unwrap_or("")),
+        function: keep(Dims::FUNCTION, function),
+        source: keep(Dims::SOURCE, f.source),
+        level: keep(Dims::LEVEL, f.level),
+    }
+}
+
+/// A mergeable sketch of durations (DDSketch): durations fall into bins whose
+/// bounds grow by a constant factor, so every quantile it answers is within
+/// [`Sketch::RELATIVE_ERROR`] of a duration that was recorded, and two sketches
+/// merge by adding their bins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sketch {
+    /// Durations of 0 ms.
+    zero: u64,
+    bins: BTreeMap<i32, u64>,
+}
+
+impl Sketch {
+    pub const RELATIVE_ERROR: f64 = 0.02;
+
+    fn gamma() -> f64 {
+        (1.0 + Self::RELATIVE_ERROR) / (1.0 - Self::RELATIVE_ERROR)
+    }
+
+    pub fn add(&mut self, ms: i64) {
+        if ms <= 0 {
+            self.zero += 1;
+        } else {
+            let bin = ((ms as f64).ln() / Self::gamma().ln()).ceil() as i32;
+            *self.bins.entry(bin).or_default() += 1;
+        }
+    }
+
+    pub fn merge(&mut self, other: &Sketch) {
+        self.zero += other.zero;
+        for (bin, n) in &other.bins {
+            *self.bins.entry(*bin).or_default() += n;
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        self.zero + self.bins.values().sum::<u64>()
+    }
+
+    /// The `q` quantile (0 ≤ q ≤ 1) in ms; `None` when empty.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        let total = self.count();
+        if total == 0 {
+            return None;
+        }
+        // The rank of the wanted duration among all, counted from 0.
+        let rank = (q.clamp(0.0, 1.0) * (total - 1) as f64).floor() as u64;
+        if rank < self.zero {
+            return Some(0.0);
+        }
+        let mut seen = self.zero;
+        let gamma = Self::gamma();
+        for (bin, n) in &self.bins {
+            seen += n;
+            if seen > rank {
+                // The bin's midpoint in relative terms: within the error of both bounds.
+                return Some(2.0 * gamma.powi(*bin) / (gamma + 1.0));
+            }
+        }
+        None
+    }
+
+    /// Compact bytes: zero count, then (bin delta, count) pairs, all as varints.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(4 + self.bins.len() * 3);
+        put_varint(&mut out, self.zero);
+        put_varint(&mut out, self.bins.len() as u64);
+        let mut previous = 0i64;
+        for (bin, n) in &self.bins {
+            let delta = *bin as i64 - previous;
+            previous = *bin as i64;
+            put_varint(&mut out, zigzag(delta));
+            put_varint(&mut out, *n);
+        }
+        out
+    }
+
+    pub fn decode(mut bytes: &[u8]) -> Result<Sketch, String> {
+        let bytes = &mut bytes;
+        let zero = get_varint(bytes)?;
+        let len = get_varint(bytes)?;
+        let mut bins = BTreeMap::new();
+        let mut bin = 0i64;
+        for _ in 0..len {
+            bin += unzigzag(get_varint(bytes)?);
+            let n = get_varint(bytes)?;
+            let bin = i32::try_from(bin).map_err(|_| format!("sketch bin {bin} out of range"))?;
+            bins.insert(bin, n);
+        }
+        if !bytes.is_empty() {
+            return Err("sketch has trailing bytes".into());
+        }
+        Ok(Sketch { zero, bins })
+    }
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn get_varint(bytes: &mut &[u8]) -> Result<u64, String> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&b, rest) = bytes.split_first().ok_or("sketch ends early")?;
+        *bytes = rest;
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err("sketch varint too long".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_are_within_the_relative_error() {
+        let mut s = Sketch::default();
+        let values: Vec<i64> = (1..=10_000).map(|i| i * 7 % 9973 + 1).collect();
+        values.iter().for_each(|v| s.add(*v));
+        let mut sorted = values.clone();
+        sorted.sort();
+        for q in [0.0, 0.5, 0.9, 0.99, 1.0] {
+            let exact = sorted[(q * (sorted.len() - 1) as f64) as usize] as f64;
+            let got = s.quantile(q).unwrap();
+            assert!(
+                (got - exact).abs() <= exact * Sketch::RELATIVE_ERROR + 1e-9,
+                "q{q}: {got} vs {exact}"
+            );
+        }
+    }
+
+    #[test]
+    fn sketches_merge_and_round_trip() {
+        let (mut a, mut b, mut both) = (Sketch::default(), Sketch::default(), Sketch::default());
+        for v in [0, 1, 5, 5, 300, 80_000] {
+            a.add(v);
+            both.add(v);
+        }
+        for v in [2, 7, 3_600_000] {
+            b.add(v);
+            both.add(v);
+        }
+        a.merge(&b);
+        assert_eq!(a, both);
+        assert_eq!(Sketch::decode(&a.encode()).unwrap(), a);
+        assert!(Sketch::decode(&[1, 5, 2]).is_err());
+        assert_eq!(Sketch::default().quantile(0.5), None);
+    }
+
+    #[test]
+    fn the_navigator_takes_the_smallest_cuboid_that_has_the_dimensions() {
+        assert_eq!(Cuboid::covering(Dims::USER, false).name, "people");
+        assert_eq!(Cuboid::covering(Dims::PACKAGE, false).name, "packages");
+        assert_eq!(
+            Cuboid::covering(Dims::TYPE | Dims::LEVEL, false).name,
+            "features"
+        );
+        assert_eq!(
+            Cuboid::covering(Dims::FUNCTION | Dims::USER, true).name,
+            "functions"
+        );
+        assert_eq!(
+            Cuboid::covering(Dims::FUNCTION | Dims::USER, false).name,
+            "all"
+        );
+        assert_eq!(Cuboid::covering(Dims::ALL, false).name, "all");
+    }
+}

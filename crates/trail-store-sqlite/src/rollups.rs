@@ -1,0 +1,433 @@
+//! The usage rollups on SQLite: adding a batch's [`Delta`] inside its
+//! transaction, reading rollup rows, and rebuilding them from stored events.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, Transaction};
+use trail_core::rollup::{Delta, Fact, Measures, Sketch};
+use trail_store::rollups::{
+    error_sessions_sql, rollup_sql, Column, RollupQuery, RollupRow, RollupTable, SeenRow, SeenTable,
+};
+use trail_store::{StoreError, StoreResult};
+use uuid::Uuid;
+
+use crate::codec::{db_error, from_micros, micros};
+use crate::events::{sqlite_value, Dialect};
+
+/// Adds the delta to the rollup tables.
+pub fn write(tx: &Transaction, delta: &Delta) -> StoreResult<()> {
+    write_cells(tx, delta)?;
+    write_durations(tx, delta)?;
+    write_errors(tx, delta)?;
+    write_seen(tx, delta)
+}
+
+fn write_cells(tx: &Transaction, delta: &Delta) -> StoreResult<()> {
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO usage_cells (account_id, cuboid, grain, bucket, user_id, event_type_id, package,
+                resource_kind, function, source, level, events, failures, errors, timed, duration_sum, duration_max)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+             ON CONFLICT DO UPDATE SET events = events + excluded.events,
+                failures = failures + excluded.failures, errors = errors + excluded.errors,
+                timed = timed + excluded.timed, duration_sum = duration_sum + excluded.duration_sum,
+                duration_max = max(duration_max, excluded.duration_max)",
+        )
+        .map_err(db_error)?;
+    for (k, m) in &delta.cells {
+        stmt.execute(params![
+            k.account,
+            k.cuboid,
+            k.grain.code(),
+            micros(&k.bucket),
+            k.user,
+            k.type_id,
+            k.package,
+            k.kind,
+            k.function,
+            k.source,
+            k.level,
+            m.events,
+            m.failures,
+            m.errors,
+            m.timed,
+            m.duration_sum,
+            m.duration_max
+        ])
+        .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+/// Sketches merge in Rust: read the stored one, add, write back.
+fn write_durations(tx: &Transaction, delta: &Delta) -> StoreResult<()> {
+    let mut read = tx
+        .prepare_cached(
+            "SELECT sketch FROM usage_durations WHERE account_id = ?1 AND grain = ?2 AND bucket = ?3
+             AND event_type_id = ?4 AND package = ?5 AND resource_kind = ?6 AND function = ?7",
+        )
+        .map_err(db_error)?;
+    let mut write = tx
+        .prepare_cached(
+            "INSERT OR REPLACE INTO usage_durations (account_id, grain, bucket, event_type_id, package,
+                resource_kind, function, sketch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .map_err(db_error)?;
+    for (k, sketch) in &delta.durations {
+        let key = params![
+            k.account,
+            k.grain.code(),
+            micros(&k.bucket),
+            k.type_id,
+            k.package,
+            k.kind,
+            k.function
+        ];
+        let stored: Option<Vec<u8>> = read
+            .query_row(key, |r| r.get(0))
+            .optional()
+            .map_err(db_error)?;
+        let mut merged = match stored {
+            Some(bytes) => Sketch::decode(&bytes).map_err(StoreError::Corrupt)?,
+            None => Sketch::default(),
+        };
+        merged.merge(sketch);
+        write
+            .execute(params![
+                k.account,
+                k.grain.code(),
+                micros(&k.bucket),
+                k.type_id,
+                k.package,
+                k.kind,
+                k.function,
+                merged.encode()
+            ])
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+fn write_errors(tx: &Transaction, delta: &Delta) -> StoreResult<()> {
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO usage_errors (account_id, grain, bucket, signature, event_type_id, package, function,
+                user_id, occurrences) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT DO UPDATE SET occurrences = occurrences + excluded.occurrences",
+        )
+        .map_err(db_error)?;
+    for (k, n) in &delta.errors {
+        stmt.execute(params![
+            k.account,
+            k.grain.code(),
+            micros(&k.bucket),
+            k.signature,
+            k.type_id,
+            k.package,
+            k.function,
+            k.user,
+            n
+        ])
+        .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+/// First seen keeps the earliest, last seen (and its label) the latest.
+const SEEN_UPDATE: &str =
+    "ON CONFLICT DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),
+    {label} = CASE WHEN excluded.last_seen >= last_seen THEN excluded.{label} ELSE {label} END,
+    last_seen = max(last_seen, excluded.last_seen)";
+
+fn write_seen(tx: &Transaction, delta: &Delta) -> StoreResult<()> {
+    let seen_update = |label: &str| SEEN_UPDATE.replace("{label}", label);
+    let mut people = tx
+        .prepare_cached(
+            "INSERT INTO usage_people (account_id, user_id, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),
+                last_seen = max(last_seen, excluded.last_seen)",
+        )
+        .map_err(db_error)?;
+    for ((account, user), s) in &delta.people {
+        people
+            .execute(params![account, user, micros(&s.first), micros(&s.last)])
+            .map_err(db_error)?;
+    }
+    let mut features = tx
+        .prepare_cached(&format!(
+            "INSERT INTO usage_features (account_id, package, resource_kind, function, label, first_seen, last_seen)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) {}",
+            seen_update("label")
+        ))
+        .map_err(db_error)?;
+    for ((account, package, kind, function), s) in &delta.features {
+        features
+            .execute(params![
+                account,
+                package,
+                kind,
+                function,
+                s.label,
+                micros(&s.first),
+                micros(&s.last)
+            ])
+            .map_err(db_error)?;
+    }
+    let mut signatures = tx
+        .prepare_cached(&format!(
+            "INSERT INTO usage_signatures (account_id, signature, message, first_seen, last_seen)
+             VALUES (?1, ?2, ?3, ?4, ?5) {}",
+            seen_update("message")
+        ))
+        .map_err(db_error)?;
+    for ((account, signature), s) in &delta.signatures {
+        signatures
+            .execute(params![
+                account,
+                signature,
+                s.label,
+                micros(&s.first),
+                micros(&s.last)
+            ])
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+pub fn rows(conn: &Connection, account: Uuid, q: &RollupQuery) -> StoreResult<Vec<RollupRow>> {
+    let sql = rollup_sql(&Dialect, account, q).map_err(StoreError::Database)?;
+    let mut stmt = conn.prepare(&sql.text).map_err(db_error)?;
+    let rows = stmt
+        .query_map(
+            params_from_iter(sql.args.into_iter().map(sqlite_value)),
+            |r| Ok(row(r, q.table)),
+        )
+        .map_err(db_error)?;
+    rows.map(|r| r.map_err(db_error).and_then(|row| row))
+        .collect()
+}
+
+/// Reads a row of `rollup_sql`: bucket, the table's dimensions, its measures.
+fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
+    let mut out = RollupRow {
+        bucket: from_micros(r.get(0).map_err(db_error)?),
+        ..RollupRow::default()
+    };
+    let mut i = 1;
+    for column in table.columns() {
+        let get_text = |i: usize| r.get::<_, String>(i).map_err(db_error);
+        match column {
+            Column::User => out.user = r.get(i).map_err(db_error)?,
+            Column::Type => out.type_id = r.get(i).map_err(db_error)?,
+            Column::Package => out.package = get_text(i)?,
+            Column::Kind => out.kind = get_text(i)?,
+            Column::Function => out.function = get_text(i)?,
+            Column::Source => out.source = get_text(i)?,
+            Column::Level => out.level = get_text(i)?,
+            Column::Signature => out.signature = get_text(i)?,
+        }
+        i += 1;
+    }
+    let int = |i: usize| r.get::<_, i64>(i).map_err(db_error);
+    match table {
+        RollupTable::Cells(_) => {
+            out.measures = Measures {
+                events: int(i)?,
+                failures: int(i + 1)?,
+                errors: int(i + 2)?,
+                timed: int(i + 3)?,
+                duration_sum: int(i + 4)?,
+                duration_max: int(i + 5)?,
+            }
+        }
+        RollupTable::Durations => {
+            let bytes: Vec<u8> = r.get(i).map_err(db_error)?;
+            let sketch = Sketch::decode(&bytes).map_err(StoreError::Corrupt)?;
+            out.measures.timed = sketch.count() as i64;
+            out.sketch = Some(sketch);
+        }
+        RollupTable::Errors => out.measures.events = int(i)?,
+    }
+    Ok(out)
+}
+
+pub fn seen(conn: &Connection, account: Uuid, table: SeenTable) -> StoreResult<Vec<SeenRow>> {
+    let mut stmt = conn
+        .prepare_cached(&format!("{}?1", table.sql()))
+        .map_err(db_error)?;
+    let rows = stmt
+        .query_map([account], |r| {
+            let time = |i: usize| r.get::<_, i64>(i).map(from_micros);
+            let mut out = SeenRow {
+                user: Uuid::nil(),
+                package: String::new(),
+                kind: String::new(),
+                function: String::new(),
+                signature: String::new(),
+                label: String::new(),
+                first: DateTime::<Utc>::MIN_UTC,
+                last: DateTime::<Utc>::MIN_UTC,
+            };
+            match table {
+                SeenTable::People => {
+                    out.user = r.get(0)?;
+                    (out.first, out.last) = (time(1)?, time(2)?);
+                }
+                SeenTable::Features => {
+                    (out.package, out.kind, out.function) = (r.get(0)?, r.get(1)?, r.get(2)?);
+                    out.label = r.get(3)?;
+                    (out.first, out.last) = (time(4)?, time(5)?);
+                }
+                SeenTable::Signatures => {
+                    (out.signature, out.label) = (r.get(0)?, r.get(1)?);
+                    (out.first, out.last) = (time(2)?, time(3)?);
+                }
+            }
+            Ok(out)
+        })
+        .map_err(db_error)?;
+    rows.collect::<Result<_, _>>().map_err(db_error)
+}
+
+pub fn count_sessions(
+    conn: &Connection,
+    account: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    users: Option<&[Uuid]>,
+) -> StoreResult<i64> {
+    let base = "SELECT count(*) FROM users_sessions WHERE account_id = ?1 AND started >= ?2 AND started < ?3";
+    let Some(users) = users else {
+        return conn
+            .query_row(base, params![account, micros(&from), micros(&to)], |r| {
+                r.get(0)
+            })
+            .map_err(db_error);
+    };
+    let mut stmt = conn
+        .prepare_cached(&format!("{base} AND user_id = ?4"))
+        .map_err(db_error)?;
+    let mut total = 0;
+    let users: std::collections::BTreeSet<&Uuid> = users.iter().collect();
+    for user in users {
+        total += stmt
+            .query_row(params![account, micros(&from), micros(&to), user], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map_err(db_error)?;
+    }
+    Ok(total)
+}
+
+pub fn error_sessions(
+    conn: &Connection,
+    account: Uuid,
+    signatures: &[String],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    users: Option<&[Uuid]>,
+) -> StoreResult<Vec<(String, i64)>> {
+    let sql = error_sessions_sql(&Dialect, account, signatures, from, to, users);
+    let mut stmt = conn.prepare(&sql.text).map_err(db_error)?;
+    let rows = stmt
+        .query_map(
+            params_from_iter(sql.args.into_iter().map(sqlite_value)),
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(db_error)?;
+    rows.collect::<Result<_, _>>().map_err(db_error)
+}
+
+/// How many stored events a rebuild reads at a time.
+const REBUILD_CHUNK: i64 = 20_000;
+
+/// Replaces the account's rollups with ones computed from its events.
+pub fn rebuild(conn: &mut Connection, account: Uuid) -> StoreResult<u64> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db_error)?;
+    for table in [
+        "usage_cells",
+        "usage_durations",
+        "usage_errors",
+        "usage_people",
+        "usage_features",
+        "usage_signatures",
+        "usage_backfill",
+    ] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE account_id = ?1"),
+            [account],
+        )
+        .map_err(db_error)?;
+    }
+    let mut read = 0u64;
+    let mut after = 0i64;
+    loop {
+        let (delta, last, n) = rebuild_chunk(&tx, account, after)?;
+        if n == 0 {
+            break;
+        }
+        write(&tx, &delta)?;
+        read += n;
+        after = last;
+    }
+    tx.commit().map_err(db_error)?;
+    Ok(read)
+}
+
+/// The delta of the account's next events after sequence number `after`.
+fn rebuild_chunk(tx: &Transaction, account: Uuid, after: i64) -> StoreResult<(Delta, i64, u64)> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT seq, event_time, event_type_id, user_id, source, level, package, resource_kind,
+                resource_id, resource_name, action, status, is_error, duration_ms, error_signature, error_message
+             FROM events WHERE account_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        )
+        .map_err(db_error)?;
+    let mut rows = stmt
+        .query(params![account, after, REBUILD_CHUNK])
+        .map_err(db_error)?;
+    let (mut delta, mut last, mut n) = (Delta::default(), after, 0u64);
+    while let Some(r) = rows.next().map_err(db_error)? {
+        let text = |i: usize| r.get::<_, Option<String>>(i).map_err(db_error);
+        let (package, kind, id, name) = (text(6)?, text(7)?, text(8)?, text(9)?);
+        let (source, level, action, status): (String, String, String, String) = (
+            r.get(4).map_err(db_error)?,
+            r.get(5).map_err(db_error)?,
+            r.get(10).map_err(db_error)?,
+            r.get(11).map_err(db_error)?,
+        );
+        let (signature, message) = (text(14)?, text(15)?);
+        last = r.get(0).map_err(db_error)?;
+        let fact = Fact {
+            account,
+            at: from_micros(r.get(1).map_err(db_error)?),
+            type_id: r.get(2).map_err(db_error)?,
+            user: r.get(3).map_err(db_error)?,
+            source: &source,
+            level: &level,
+            package: package.as_deref(),
+            kind: kind.as_deref(),
+            resource_id: id.as_deref(),
+            resource_name: name.as_deref(),
+            executed: action == "executed",
+            failed: status == "failed",
+            // Level `error` counts as an error even without an error object.
+            is_error: r.get::<_, bool>(12).map_err(db_error)? || level == "error",
+            duration_ms: r.get(13).map_err(db_error)?,
+            error: signature.as_deref().zip(message.as_deref()),
+        };
+        delta.add(&fact);
+        n += 1;
+    }
+    Ok((delta, last, n))
+}
+
+/// Accounts whose events were stored before the rollups existed.
+pub fn pending_backfill(conn: &Connection) -> StoreResult<Vec<Uuid>> {
+    let mut stmt = conn
+        .prepare("SELECT account_id FROM usage_backfill")
+        .map_err(db_error)?;
+    let rows = stmt.query_map([], |r| r.get(0)).map_err(db_error)?;
+    rows.collect::<Result<_, _>>().map_err(db_error)
+}

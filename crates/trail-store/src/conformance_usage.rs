@@ -1,0 +1,380 @@
+//! Conformance of the usage rollups: what `append` maintains must equal a
+//! brute-force count over the events appended, survive retries, and be what a
+//! rebuild from the stored events gives.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use serde_json::json;
+use trail_core::rollup::{Grain, Measures, CUBOIDS};
+use trail_core::NewEvent;
+use uuid::Uuid;
+
+use crate::conformance::event;
+use crate::rollups::{RollupQuery, RollupRow, RollupTable, SeenTable};
+use crate::{AppendRequest, Store};
+
+const PEOPLE: &[&str] = &["ann@co.com", "ben@co.com", "cat@co.com", "dan@co.com"];
+const TYPES: &[&str] = &[
+    "script-start",
+    "query-start",
+    "query-edited",
+    "error",
+    "log",
+    "viewer-added",
+];
+
+/// 500 events over three days from four people and a service: functions with
+/// durations, failures, errors of two signatures, several packages and kinds.
+fn fixture(start: DateTime<Utc>) -> Vec<NewEvent> {
+    (0..500)
+        .map(|i: i64| {
+            let ty = TYPES[(i % 6) as usize];
+            let at = start + Duration::minutes(i * 9 + i % 7);
+            let package = ["Chem", "PowerPack", "Charts"][(i % 3) as usize];
+            let mut item = json!({"type": ty, "occurred_at": at.to_rfc3339(), "package": package});
+            if i % 11 != 0 {
+                let who = PEOPLE[(i % 4) as usize];
+                item["actor"] = json!({"kind": "user", "id": who, "email": who});
+            }
+            if ty.ends_with("-start") {
+                item["resource"] = json!({"id": format!("f{}", i % 5), "name": format!("Function {}", i % 5)});
+                item["duration_ms"] = json!((i * 37) % 5000);
+                item["params"] = json!({"rows": i});
+                if i % 9 == 0 {
+                    item["status"] = json!("failed");
+                    item["error"] = json!({"message": "timeout", "stack_trace": format!("at run (a.js:{i}:1)")});
+                }
+            } else if ty == "error" {
+                item["error"] = json!({"message": format!("boom {i}"), "stack_trace": format!("at draw (b.js:{i}:2)")});
+            } else if ty == "query-edited" {
+                item["resource"] = json!({"kind": "database", "id": "db1"});
+            }
+            event(item)
+        })
+        .collect()
+}
+
+/// The cells one cuboid must hold, counted straight from the events.
+fn expected_cells(
+    events: &[NewEvent],
+    cuboid: usize,
+    grain: Grain,
+    types: &HashMap<String, i64>,
+    users: &HashMap<String, Uuid>,
+) -> BTreeMap<Vec<String>, Measures> {
+    let c = &CUBOIDS[cuboid];
+    let mut out: BTreeMap<Vec<String>, Measures> = BTreeMap::new();
+    for e in events {
+        let resource = e.resource.as_ref();
+        let executed = e.action.as_str() == "executed";
+        let function = if executed {
+            resource
+                .and_then(|r| r.id.clone().or(r.name.clone()))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        if c.runs_only && function.is_empty() {
+            continue;
+        }
+        let user = users
+            .get(&e.actor.id)
+            .map(|u| u.to_string())
+            .unwrap_or_else(|| Uuid::nil().to_string());
+        let keep = |d: trail_core::rollup::Dims, v: String, blank: &str| {
+            if c.dims.contains(d) {
+                v
+            } else {
+                blank.to_string()
+            }
+        };
+        use trail_core::rollup::Dims as D;
+        let key = vec![
+            grain.floor(e.occurred_at).to_rfc3339(),
+            keep(D::USER, user, &Uuid::nil().to_string()),
+            keep(D::TYPE, types[e.event_type.as_str()].to_string(), "0"),
+            keep(D::PACKAGE, e.package.clone().unwrap_or_default(), ""),
+            keep(
+                D::KIND,
+                resource
+                    .map(|r| r.kind.as_str().to_string())
+                    .unwrap_or_default(),
+                "",
+            ),
+            keep(D::FUNCTION, function, ""),
+            keep(D::SOURCE, e.source.as_str().to_string(), ""),
+            keep(D::LEVEL, e.level.as_str().to_string(), ""),
+        ];
+        let m = out.entry(key).or_default();
+        let d = e.duration_ms.map(|d| d as i64);
+        m.events += 1;
+        m.failures += (e.status.as_str() == "failed") as i64;
+        m.errors += (e.error.is_some() || e.level.as_str() == "error") as i64;
+        m.timed += d.is_some() as i64;
+        m.duration_sum += d.unwrap_or(0);
+        m.duration_max = m.duration_max.max(d.unwrap_or(0));
+    }
+    out
+}
+
+fn as_cells(rows: Vec<RollupRow>) -> BTreeMap<Vec<String>, Measures> {
+    rows.into_iter()
+        .map(|r| {
+            let key = vec![
+                r.bucket.to_rfc3339(),
+                r.user.to_string(),
+                r.type_id.to_string(),
+                r.package,
+                r.kind,
+                r.function,
+                r.source,
+                r.level,
+            ];
+            (key, r.measures)
+        })
+        .collect()
+}
+
+async fn everything(
+    store: &Arc<dyn Store>,
+    account: Uuid,
+    table: RollupTable,
+    grain: Grain,
+) -> Vec<RollupRow> {
+    let q = RollupQuery {
+        table,
+        grain,
+        from: Utc::now() - Duration::days(400),
+        to: Utc::now() + Duration::days(400),
+        only: Vec::new(),
+        not_blank: Vec::new(),
+    };
+    let mut rows = store.rollup_rows(account, &q).await.expect("rollup rows");
+    rows.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    rows
+}
+
+struct Names {
+    types: HashMap<String, i64>,
+    users: HashMap<String, Uuid>,
+}
+
+async fn names(store: &Arc<dyn Store>, account: Uuid) -> Names {
+    Names {
+        types: store
+            .event_types(account)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.name, t.id))
+            .collect(),
+        users: store
+            .list_users(account)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| (u.login, u.id))
+            .collect(),
+    }
+}
+
+pub async fn rollups_equal_a_count_of_the_events(store: Arc<dyn Store>) {
+    let account = store.create_account("acme").await.unwrap().id;
+    let start = (Utc::now() - Duration::days(4))
+        .duration_trunc(Duration::hours(1))
+        .unwrap();
+    let events = fixture(start);
+    // In several batches, one of them sent twice: a retry must not count twice.
+    for chunk in events.chunks(120) {
+        store
+            .append(&[AppendRequest {
+                account,
+                events: chunk.to_vec(),
+            }])
+            .await
+            .unwrap();
+    }
+    store
+        .append(&[AppendRequest {
+            account,
+            events: events[..50].to_vec(),
+        }])
+        .await
+        .unwrap();
+    let n = names(&store, account).await;
+    for grain in Grain::STORED {
+        for (i, cuboid) in CUBOIDS.iter().enumerate() {
+            let rows = everything(&store, account, RollupTable::Cells(cuboid.id), grain).await;
+            assert_eq!(
+                as_cells(rows),
+                expected_cells(&events, i, grain, &n.types, &n.users),
+                "cuboid {} at {grain:?}",
+                cuboid.name
+            );
+        }
+        let durations = everything(&store, account, RollupTable::Durations, grain).await;
+        let timed = events.iter().filter(|e| e.duration_ms.is_some()).count() as u64;
+        let counted: u64 = durations
+            .iter()
+            .map(|r| r.sketch.as_ref().unwrap().count())
+            .sum();
+        assert_eq!(counted, timed, "every duration is in a sketch at {grain:?}");
+        let errors = everything(&store, account, RollupTable::Errors, grain).await;
+        let with_error = events.iter().filter(|e| e.error.is_some()).count() as i64;
+        assert_eq!(
+            errors.iter().map(|r| r.measures.events).sum::<i64>(),
+            with_error
+        );
+    }
+    let people = store.seen(account, SeenTable::People).await.unwrap();
+    assert_eq!(people.len(), PEOPLE.len());
+    for p in &people {
+        let login = n.users.iter().find(|(_, id)| **id == p.user).unwrap().0;
+        let times: Vec<_> = events
+            .iter()
+            .filter(|e| &e.actor.id == login)
+            .map(|e| e.occurred_at)
+            .collect();
+        assert_eq!(
+            (p.first, p.last),
+            (*times.iter().min().unwrap(), *times.iter().max().unwrap())
+        );
+    }
+    let features = store.seen(account, SeenTable::Features).await.unwrap();
+    let functions: BTreeSet<_> = features
+        .iter()
+        .filter(|f| !f.function.is_empty())
+        .map(|f| {
+            (
+                f.package.as_str(),
+                f.kind.as_str(),
+                f.function.as_str(),
+                f.label.as_str(),
+            )
+        })
+        .collect();
+    // Scripts run in Chem, queries in PowerPack (the fixture's rhythm), five of each.
+    assert_eq!(functions.len(), 10, "{functions:?}");
+    assert!(functions.contains(&("Chem", "script", "f1", "Function 1")));
+    let signatures = store.seen(account, SeenTable::Signatures).await.unwrap();
+    let distinct: BTreeSet<_> = events
+        .iter()
+        .filter_map(|e| e.error.as_ref().map(|x| x.signature.clone()))
+        .collect();
+    assert_eq!(signatures.len(), distinct.len());
+}
+
+pub async fn rollups_rebuilt_from_events_are_the_same(store: Arc<dyn Store>) {
+    let account = store.create_account("acme").await.unwrap().id;
+    let start = Utc::now() - Duration::days(4);
+    let events = fixture(start);
+    for chunk in events.chunks(97) {
+        store
+            .append(&[AppendRequest {
+                account,
+                events: chunk.to_vec(),
+            }])
+            .await
+            .unwrap();
+    }
+    let mut before = Vec::new();
+    for grain in Grain::STORED {
+        for table in CUBOIDS
+            .iter()
+            .map(|c| RollupTable::Cells(c.id))
+            .chain([RollupTable::Durations, RollupTable::Errors])
+        {
+            before.push(everything(&store, account, table, grain).await);
+        }
+    }
+    let seen_before = [
+        store.seen(account, SeenTable::People).await.unwrap(),
+        store.seen(account, SeenTable::Features).await.unwrap(),
+        store.seen(account, SeenTable::Signatures).await.unwrap(),
+    ];
+    assert_eq!(
+        store.rebuild_rollups(account).await.unwrap(),
+        events.len() as u64
+    );
+    let mut after = Vec::new();
+    for grain in Grain::STORED {
+        for table in CUBOIDS
+            .iter()
+            .map(|c| RollupTable::Cells(c.id))
+            .chain([RollupTable::Durations, RollupTable::Errors])
+        {
+            after.push(everything(&store, account, table, grain).await);
+        }
+    }
+    assert_eq!(before, after);
+    let sort = |mut v: Vec<crate::rollups::SeenRow>| {
+        v.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        v
+    };
+    let seen_after = [
+        store.seen(account, SeenTable::People).await.unwrap(),
+        store.seen(account, SeenTable::Features).await.unwrap(),
+        store.seen(account, SeenTable::Signatures).await.unwrap(),
+    ];
+    for (a, b) in seen_before.into_iter().zip(seen_after) {
+        assert_eq!(sort(a), sort(b));
+    }
+}
+
+pub async fn error_sessions_and_sessions_are_counted(store: Arc<dyn Store>) {
+    let account = store.create_account("acme").await.unwrap().id;
+    let start = Utc::now() - Duration::days(4);
+    let events = fixture(start);
+    store
+        .append(&[AppendRequest {
+            account,
+            events: events.clone(),
+        }])
+        .await
+        .unwrap();
+    let stored = store.recent_events(account, None, 1000).await.unwrap();
+    let mut expected: BTreeMap<String, BTreeSet<Uuid>> = BTreeMap::new();
+    for e in &stored {
+        if let (Some(x), Some(s)) = (&e.body.error, e.body.session_id) {
+            expected.entry(x.signature.clone()).or_default().insert(s);
+        }
+    }
+    let signatures: Vec<String> = expected.keys().cloned().collect();
+    let (from, to) = (start - Duration::days(1), Utc::now() + Duration::days(1));
+    let got: BTreeMap<String, i64> = store
+        .error_sessions(account, &signatures, from, to, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    let want: BTreeMap<String, i64> = expected
+        .iter()
+        .map(|(k, v)| (k.clone(), v.len() as i64))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(got, want);
+    let ann = store
+        .find_user(account, "ann@co.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let all = store.count_sessions(account, from, to, None).await.unwrap();
+    let anns = store
+        .count_sessions(account, from, to, Some(&[ann]))
+        .await
+        .unwrap();
+    assert!(
+        all >= PEOPLE.len() as i64 && anns >= 1 && anns < all,
+        "{all} sessions, {anns} of ann"
+    );
+    assert_eq!(
+        store
+            .count_sessions(account, to, to + Duration::days(1), None)
+            .await
+            .unwrap(),
+        0
+    );
+}

@@ -1,0 +1,305 @@
+//! Reading the usage rollups (`trail_core::rollup`): which rows of which table,
+//! as one SQL text both backends run, and the row shape they hand back.
+
+use chrono::{DateTime, Utc};
+use trail_core::rollup::{Grain, Measures, Sketch};
+use uuid::Uuid;
+
+use crate::search::{Dialect, Sql, SqlArg};
+
+/// A table of rollup rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollupTable {
+    /// `usage_cells` of one cuboid (`trail_core::rollup::CUBOIDS`).
+    Cells(i16),
+    /// `usage_durations`: a duration sketch per operation and bucket.
+    Durations,
+    /// `usage_errors`: occurrences per signature, place, person and bucket.
+    Errors,
+}
+
+/// A rollup column that a filter or a row may refer to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    User,
+    Type,
+    Package,
+    Kind,
+    Function,
+    Source,
+    Level,
+    Signature,
+}
+
+impl Column {
+    fn name(self) -> &'static str {
+        match self {
+            Column::User => "user_id",
+            Column::Type => "event_type_id",
+            Column::Package => "package",
+            Column::Kind => "resource_kind",
+            Column::Function => "function",
+            Column::Source => "source",
+            Column::Level => "level",
+            Column::Signature => "signature",
+        }
+    }
+}
+
+impl RollupTable {
+    pub fn name(self) -> &'static str {
+        match self {
+            RollupTable::Cells(_) => "usage_cells",
+            RollupTable::Durations => "usage_durations",
+            RollupTable::Errors => "usage_errors",
+        }
+    }
+
+    /// The dimension columns of the table, in the order of its key.
+    pub fn columns(self) -> &'static [Column] {
+        use Column::*;
+        match self {
+            RollupTable::Cells(_) => &[User, Type, Package, Kind, Function, Source, Level],
+            RollupTable::Durations => &[Type, Package, Kind, Function],
+            RollupTable::Errors => &[Signature, Type, Package, Function, User],
+        }
+    }
+
+    pub fn has(self, c: Column) -> bool {
+        self.columns().contains(&c)
+    }
+
+    /// The measure columns, in the order [`RollupRow`] reads them.
+    pub fn measures(self) -> &'static [&'static str] {
+        match self {
+            RollupTable::Cells(_) => &[
+                "events",
+                "failures",
+                "errors",
+                "timed",
+                "duration_sum",
+                "duration_max",
+            ],
+            RollupTable::Durations => &["sketch"],
+            RollupTable::Errors => &["occurrences"],
+        }
+    }
+}
+
+/// Values a dimension must take (one of them).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    Users(Vec<Uuid>),
+    Ints(Vec<i64>),
+    Texts(Vec<String>),
+}
+
+/// Rows of one table in `[from, to)` at one grain, whose dimensions take the given values.
+#[derive(Debug, Clone)]
+pub struct RollupQuery {
+    pub table: RollupTable,
+    pub grain: Grain,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub only: Vec<(Column, Values)>,
+    /// Dimensions that must not be blank (e.g. only rows of a function).
+    pub not_blank: Vec<Column>,
+}
+
+/// One rollup row; dimensions the table lacks are blank.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RollupRow {
+    pub bucket: DateTime<Utc>,
+    pub user: Uuid,
+    pub type_id: i64,
+    pub package: String,
+    pub kind: String,
+    pub function: String,
+    pub source: String,
+    pub level: String,
+    pub signature: String,
+    pub measures: Measures,
+    pub sketch: Option<Sketch>,
+}
+
+/// The SELECT of a [`RollupQuery`]: bucket, the table's dimensions, its measures.
+pub fn rollup_sql(d: &dyn Dialect, account: Uuid, q: &RollupQuery) -> Result<Sql, String> {
+    let mut args = vec![
+        SqlArg::Uuid(account),
+        SqlArg::Int(q.grain.code().into()),
+        SqlArg::Time(q.from),
+        SqlArg::Time(q.to),
+    ];
+    let mut text = format!(
+        "SELECT bucket, {}, {} FROM {} WHERE account_id = {} AND grain = CAST({} AS BIGINT) \
+         AND bucket >= {} AND bucket < {}",
+        q.table
+            .columns()
+            .iter()
+            .map(|c| c.name())
+            .collect::<Vec<_>>()
+            .join(", "),
+        q.table.measures().join(", "),
+        q.table.name(),
+        d.placeholder(1),
+        d.placeholder(2),
+        d.placeholder(3),
+        d.placeholder(4),
+    );
+    if let RollupTable::Cells(cuboid) = q.table {
+        args.push(SqlArg::Int(cuboid.into()));
+        text += &format!(
+            " AND cuboid = CAST({} AS BIGINT)",
+            d.placeholder(args.len())
+        );
+    }
+    for (column, values) in &q.only {
+        if !q.table.has(*column) {
+            return Err(format!("{} has no column {:?}", q.table.name(), column));
+        }
+        let list: Vec<SqlArg> = match values {
+            Values::Users(v) => v.iter().map(|u| SqlArg::Uuid(*u)).collect(),
+            Values::Ints(v) => v.iter().map(|i| SqlArg::Int(*i)).collect(),
+            Values::Texts(v) => v.iter().map(|t| SqlArg::Text(t.clone())).collect(),
+        };
+        if list.is_empty() {
+            text += " AND 1 = 0";
+            continue;
+        }
+        let mut marks = Vec::with_capacity(list.len());
+        for arg in list {
+            args.push(arg);
+            marks.push(d.placeholder(args.len()));
+        }
+        text += &format!(" AND {} IN ({})", column.name(), marks.join(", "));
+    }
+    for column in &q.not_blank {
+        let blank = match column {
+            Column::Type => "0",
+            Column::User => return Err("a person is never required".into()),
+            _ => "''",
+        };
+        text += &format!(" AND {} <> {blank}", column.name());
+    }
+    Ok(Sql { text, args })
+}
+
+/// Which first-and-last-seen table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeenTable {
+    /// `usage_people`: each person's first and last event.
+    People,
+    /// `usage_features`: each package (function blank) and function.
+    Features,
+    /// `usage_signatures`: each error signature, with its latest message.
+    Signatures,
+}
+
+impl SeenTable {
+    pub fn sql(self) -> &'static str {
+        match self {
+            SeenTable::People => {
+                "SELECT user_id, first_seen, last_seen FROM usage_people WHERE account_id = "
+            }
+            SeenTable::Features => {
+                "SELECT package, resource_kind, function, label, first_seen, last_seen \
+                 FROM usage_features WHERE account_id = "
+            }
+            SeenTable::Signatures => {
+                "SELECT signature, message, first_seen, last_seen FROM usage_signatures WHERE account_id = "
+            }
+        }
+    }
+}
+
+/// A row of a [`SeenTable`]; what the table lacks is blank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRow {
+    pub user: Uuid,
+    pub package: String,
+    pub kind: String,
+    pub function: String,
+    pub signature: String,
+    /// A function's latest name, or an error's latest message.
+    pub label: String,
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+}
+
+impl RollupQuery {
+    /// Whether a row belongs to the answer: what the SQL of [`rollup_sql`] selects,
+    /// for rows computed in memory (minute buckets).
+    pub fn matches(&self, row: &RollupRow) -> bool {
+        let in_window = row.bucket >= self.from && row.bucket < self.to;
+        in_window
+            && self.only.iter().all(|(column, values)| match values {
+                Values::Users(v) => v.contains(&row.user),
+                Values::Ints(v) => v.contains(&row.type_id),
+                Values::Texts(v) => v.iter().any(|t| t == row.text(*column)),
+            })
+            && self.not_blank.iter().all(|c| match c {
+                Column::Type => row.type_id != 0,
+                Column::User => !row.user.is_nil(),
+                c => !row.text(*c).is_empty(),
+            })
+    }
+}
+
+impl RollupRow {
+    /// A text dimension's value; "" for the others.
+    pub fn text(&self, column: Column) -> &str {
+        match column {
+            Column::Package => &self.package,
+            Column::Kind => &self.kind,
+            Column::Function => &self.function,
+            Column::Source => &self.source,
+            Column::Level => &self.level,
+            Column::Signature => &self.signature,
+            Column::User | Column::Type => "",
+        }
+    }
+}
+
+/// Distinct sessions per error signature in `[from, to)`, of these people only
+/// when given: `(signature, sessions)` rows, read off the error index.
+pub fn error_sessions_sql(
+    d: &dyn Dialect,
+    account: Uuid,
+    signatures: &[String],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    users: Option<&[Uuid]>,
+) -> Sql {
+    let mut args = vec![SqlArg::Uuid(account), SqlArg::Time(from), SqlArg::Time(to)];
+    let list = |args: &mut Vec<SqlArg>, values: Vec<SqlArg>| {
+        let marks: Vec<String> = values
+            .into_iter()
+            .map(|v| {
+                args.push(v);
+                d.placeholder(args.len())
+            })
+            .collect();
+        if marks.is_empty() {
+            "NULL".to_string()
+        } else {
+            marks.join(", ")
+        }
+    };
+    let sigs = list(
+        &mut args,
+        signatures.iter().map(|s| SqlArg::Text(s.clone())).collect(),
+    );
+    let mut text = format!(
+        "SELECT error_signature, COUNT(DISTINCT session_id) FROM events \
+         WHERE account_id = {} AND error_signature IN ({sigs}) AND event_time >= {} AND event_time < {}",
+        d.placeholder(1),
+        d.placeholder(2),
+        d.placeholder(3)
+    );
+    if let Some(users) = users {
+        let people = list(&mut args, users.iter().map(|u| SqlArg::Uuid(*u)).collect());
+        text += &format!(" AND user_id IN ({people})");
+    }
+    text += " GROUP BY error_signature";
+    Sql { text, args }
+}

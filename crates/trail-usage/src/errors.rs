@@ -1,0 +1,289 @@
+//! Errors: every error grouped by signature, with whom and where it hit, its
+//! trend, whether it came back after a quiet period, and, for one group, the
+//! actions that came before it in the same session.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use trail_core::api::EventView;
+use trail_core::query::{Condition, Filter, Term, TimeRange};
+use trail_core::rollup::{Dims, Grain};
+use trail_core::usage::{ErrorDetail, ErrorGroup, Errors, Preceding};
+use trail_store::rollups::{Column, RollupQuery, RollupRow, RollupTable, SeenTable, Values};
+
+use crate::events::series;
+use crate::functions::label_of;
+use crate::overview::name_counts;
+use crate::{top, Scope, Usage, UsageError, UsageResult, Window};
+
+/// How many of a group's newest occurrences the preceding actions are read for.
+const STUDIED: u32 = 200;
+/// Occurrences listed with one group.
+const LISTED: usize = 20;
+/// Events of a session read before each occurrence.
+const BEFORE: u32 = 100;
+
+impl Usage<'_> {
+    pub async fn errors(
+        &self,
+        w: &Window,
+        scope: &Scope,
+        quiet_days: u32,
+        limit: usize,
+    ) -> UsageResult<Errors> {
+        let groups = self.error_groups(w, scope, quiet_days, None).await?;
+        Ok(Errors {
+            span: w.span(),
+            quiet_days,
+            groups: groups.into_iter().take(limit).collect(),
+        })
+    }
+
+    pub async fn error_detail(
+        &self,
+        w: &Window,
+        scope: &Scope,
+        signature: &str,
+        window_seconds: u32,
+        quiet_days: u32,
+    ) -> UsageResult<ErrorDetail> {
+        let group = self
+            .error_groups(w, scope, quiet_days, Some(signature))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                UsageError::NotFound(format!("errors of signature {signature} in the window"))
+            })?;
+        let mut filter = scope.search_filter();
+        filter
+            .terms
+            .push(term(Condition::Signature(vec![signature.to_string()])));
+        filter.terms.push(term(between(w.from, w.to)));
+        let newest = self.search(filter, None, STUDIED).await?.events;
+        let baseline = self.cells(w, Dims::TYPE, false, scope).await?;
+        let preceding = self
+            .preceding(&newest, Duration::seconds(window_seconds.into()), &baseline)
+            .await?;
+        Ok(ErrorDetail {
+            group,
+            window_seconds,
+            studied: newest.len() as i64,
+            preceding,
+            occurrences: newest.iter().take(LISTED).map(EventView::from).collect(),
+        })
+    }
+
+    /// The groups of the window, most occurrences first; only `signature`'s when given.
+    async fn error_groups(
+        &self,
+        w: &Window,
+        scope: &Scope,
+        quiet_days: u32,
+        signature: Option<&str>,
+    ) -> UsageResult<Vec<ErrorGroup>> {
+        let mut q = self.query(w, RollupTable::Errors, scope)?;
+        if let Some(s) = signature {
+            q.only
+                .push((Column::Signature, Values::Texts(vec![s.to_string()])));
+        }
+        let rows = self.rows(w, &q).await?;
+        let mut per: HashMap<&str, Vec<&RollupRow>> = HashMap::new();
+        for r in &rows {
+            per.entry(r.signature.as_str()).or_default().push(r);
+        }
+        let signatures: Vec<String> = per.keys().map(|s| s.to_string()).collect();
+        let seen: HashMap<String, (String, DateTime<Utc>, DateTime<Utc>)> = self
+            .store
+            .seen(self.account, SeenTable::Signatures)
+            .await?
+            .into_iter()
+            .filter(|r| per.contains_key(r.signature.as_str()))
+            .map(|r| (r.signature, (r.label, r.first, r.last)))
+            .collect();
+        let users: Option<Vec<uuid::Uuid>> =
+            scope.users.as_ref().map(|u| u.iter().copied().collect());
+        let sessions: HashMap<String, i64> = self
+            .store
+            .error_sessions(self.account, &signatures, w.from, w.to, users.as_deref())
+            .await?
+            .into_iter()
+            .collect();
+        let days = self.error_days(&signatures, &seen, w).await?;
+        let labels = self.labels().await?;
+        let groups = per
+            .into_iter()
+            .map(|(signature, rows)| {
+                let owned: Vec<RollupRow> = rows.into_iter().cloned().collect();
+                let (message, first_seen, last_seen) = seen
+                    .get(signature)
+                    .cloned()
+                    .unwrap_or_else(|| (String::new(), w.from, w.to));
+                let people: BTreeSet<uuid::Uuid> = owned
+                    .iter()
+                    .map(|r| r.user)
+                    .filter(|u| !u.is_nil())
+                    .collect();
+                ErrorGroup {
+                    signature: signature.to_string(),
+                    message,
+                    first_seen,
+                    last_seen,
+                    occurrences: owned.iter().map(|r| r.measures.events).sum(),
+                    users: people.len() as i64,
+                    sessions: sessions.get(signature).copied().unwrap_or(0),
+                    trend: series(w, &owned, |_| String::new(), 1)
+                        .pop()
+                        .map(|s| s.points)
+                        .unwrap_or_default(),
+                    regressed: regressed(days.get(signature), w, quiet_days),
+                    packages: name_counts(owned.iter().filter(|r| !r.package.is_empty()), |r| {
+                        r.package.clone()
+                    }),
+                    functions: name_counts(owned.iter().filter(|r| !r.function.is_empty()), |r| {
+                        label_of(&labels, r)
+                    }),
+                    types: name_counts(owned.iter(), |r| self.type_name(r.type_id)),
+                }
+            })
+            .collect();
+        Ok(top(groups, usize::MAX, |g: &ErrorGroup| {
+            (Reverse(g.occurrences), g.signature.clone())
+        }))
+    }
+
+    /// The days each signature occurred on, from its first occurrence to the window's end.
+    async fn error_days(
+        &self,
+        signatures: &[String],
+        seen: &HashMap<String, (String, DateTime<Utc>, DateTime<Utc>)>,
+        w: &Window,
+    ) -> UsageResult<HashMap<String, BTreeSet<DateTime<Utc>>>> {
+        let Some(first) = seen.values().map(|s| s.1).min() else {
+            return Ok(HashMap::new());
+        };
+        let q = RollupQuery {
+            table: RollupTable::Errors,
+            grain: Grain::Day,
+            from: Grain::Day.floor(first),
+            to: w.to,
+            only: vec![(Column::Signature, Values::Texts(signatures.to_vec()))],
+            not_blank: Vec::new(),
+        };
+        let mut days: HashMap<String, BTreeSet<DateTime<Utc>>> = HashMap::new();
+        for r in self.store.rollup_rows(self.account, &q).await? {
+            days.entry(r.signature).or_default().insert(r.bucket);
+        }
+        Ok(days)
+    }
+
+    /// Event types that came before the occurrences in their sessions, within `span`.
+    async fn preceding(
+        &self,
+        occurrences: &[trail_core::Event],
+        span: Duration,
+        baseline: &[RollupRow],
+    ) -> UsageResult<Vec<Preceding>> {
+        let mut before: HashMap<String, (i64, i64)> = HashMap::new();
+        let mut near_total = 0i64;
+        for e in occurrences {
+            let Some(session) = e.body.session_id else {
+                continue;
+            };
+            let at = e.body.occurred_at;
+            let filter = Filter {
+                terms: vec![
+                    term(Condition::Session(vec![session])),
+                    term(between(at - span, at)),
+                ],
+            };
+            let events = self.search(filter, None, BEFORE).await?.events;
+            let mut types_here = BTreeSet::new();
+            for p in &events {
+                let name = p.body.event_type.as_str().to_string();
+                before.entry(name.clone()).or_default().1 += 1;
+                near_total += 1;
+                types_here.insert(name);
+            }
+            for t in types_here {
+                before.entry(t).or_default().0 += 1;
+            }
+        }
+        let all_total: i64 = baseline.iter().map(|r| r.measures.events).sum();
+        let mut overall: HashMap<String, i64> = HashMap::new();
+        for r in baseline {
+            *overall.entry(self.type_name(r.type_id)).or_default() += r.measures.events;
+        }
+        let studied = occurrences.len().max(1) as f64;
+        let out = before
+            .into_iter()
+            .map(|(event_type, (occurrences, near))| {
+                let share_near = near as f64 / near_total.max(1) as f64;
+                let share_all =
+                    overall.get(&event_type).copied().unwrap_or(0) as f64 / all_total.max(1) as f64;
+                Preceding {
+                    lift: (share_all > 0.0).then(|| share_near / share_all),
+                    share: occurrences as f64 / studied,
+                    occurrences,
+                    event_type,
+                }
+            })
+            .collect();
+        Ok(top(out, 15, |p: &Preceding| {
+            (Reverse(p.occurrences), p.event_type.clone())
+        }))
+    }
+}
+
+/// Came back: a day of the window with the error, whose previous day with it
+/// was at least `quiet_days` earlier.
+fn regressed(days: Option<&BTreeSet<DateTime<Utc>>>, w: &Window, quiet_days: u32) -> bool {
+    let Some(days) = days else { return false };
+    let start = Grain::Day.floor(w.from);
+    let mut previous: Option<DateTime<Utc>> = None;
+    for day in days {
+        if let Some(p) = previous {
+            if *day >= start && (*day - p) >= Duration::days(quiet_days.into()) {
+                return true;
+            }
+        }
+        previous = Some(*day);
+    }
+    false
+}
+
+fn term(condition: Condition) -> Term {
+    Term {
+        negated: false,
+        condition,
+    }
+}
+
+fn between(from: DateTime<Utc>, to: DateTime<Utc>) -> Condition {
+    Condition::Between(TimeRange {
+        from: Some(from),
+        to: Some(to),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_regresses_when_it_comes_back_after_a_quiet_period() {
+        let day = |d: u32| {
+            format!("2026-11-{d:02}T00:00:00Z")
+                .parse::<DateTime<Utc>>()
+                .unwrap()
+        };
+        let w = Window::new(day(20), day(23), Some(Grain::Day)).unwrap();
+        let days: BTreeSet<_> = [day(1), day(2), day(21)].into_iter().collect();
+        assert!(regressed(Some(&days), &w, 7));
+        assert!(!regressed(Some(&days), &w, 30));
+        let steady: BTreeSet<_> = (1..23).map(day).collect();
+        assert!(!regressed(Some(&steady), &w, 7));
+        assert!(!regressed(None, &w, 7));
+    }
+}

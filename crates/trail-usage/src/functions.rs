@@ -1,0 +1,318 @@
+//! Packages and Functions: who used what when (the seed's scatter plots), each
+//! package's and function's summary, and one function's runs with their inputs
+//! and outputs.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use trail_core::query::{Condition, Term, TimeRange};
+use trail_core::rollup::{Dims, Sketch};
+use trail_core::usage::{
+    Dot, Durations, FirstLast, FunctionRef, FunctionRuns, FunctionSummary, Functions,
+    PackageSummary, Packages, Run, MAX_DOTS,
+};
+use trail_core::{Action, ResourceKind};
+use trail_store::rollups::{Column, RollupRow, RollupTable, SeenRow, SeenTable, Values};
+use trail_store::search::Cursor;
+use uuid::Uuid;
+
+use crate::overview::name_counts;
+use crate::{durations, top, Scope, Usage, UsageError, UsageResult, Window};
+
+/// A function's identity in rollup rows: package, kind, function.
+pub(crate) type FnKey = (String, String, String);
+
+/// What `usage_features` knows of packages and functions.
+pub(crate) struct Labels {
+    pub functions: HashMap<FnKey, SeenRow>,
+    pub packages: HashMap<String, SeenRow>,
+}
+
+fn fn_key(r: &RollupRow) -> FnKey {
+    (r.package.clone(), r.kind.clone(), r.function.clone())
+}
+
+impl Usage<'_> {
+    pub async fn packages(&self, w: &Window, scope: &Scope) -> UsageResult<Packages> {
+        let people = self
+            .cells(w, Dims::PACKAGE | Dims::USER, false, scope)
+            .await?;
+        let kinds = self
+            .cells(w, Dims::PACKAGE | Dims::TYPE | Dims::LEVEL, false, scope)
+            .await?;
+        let runs = self.function_cells(w, scope).await?;
+        let labels = self.labels().await?;
+        let named = |r: &&RollupRow| !r.package.is_empty();
+        let mut summaries: BTreeMap<String, PackageSummary> = BTreeMap::new();
+        for c in name_counts(people.iter().filter(named), |r| r.package.clone()) {
+            let failures = people
+                .iter()
+                .filter(|r| r.package == c.name)
+                .map(|r| r.measures.failures)
+                .sum();
+            summaries.insert(
+                c.name.clone(),
+                PackageSummary {
+                    package: c.name.clone(),
+                    events: c.events,
+                    users: c.users,
+                    failures,
+                    functions: Vec::new(),
+                    levels: BTreeMap::new(),
+                    actions: BTreeMap::new(),
+                    used: labels.packages.get(&c.name).map(first_last),
+                },
+            );
+        }
+        for r in kinds.iter().filter(named) {
+            if let Some(s) = summaries.get_mut(&r.package) {
+                *s.levels.entry(r.level.clone()).or_default() += r.measures.events;
+                *s.actions.entry(self.type_action(r.type_id)).or_default() += r.measures.events;
+            }
+        }
+        for (package, s) in summaries.iter_mut() {
+            let of_package = runs.iter().filter(|r| &r.package == package);
+            s.functions = name_counts(of_package, |r| label_of(&labels, r));
+        }
+        let (dots, dots_total) = dots(&people, |r| {
+            (!r.package.is_empty()).then(|| r.package.clone())
+        });
+        Ok(Packages {
+            span: w.span(),
+            people: self.people_of(dots.iter().map(|d| d.user)),
+            dots,
+            dots_total,
+            packages: top(summaries.into_values().collect(), usize::MAX, |s| {
+                (Reverse(s.users), Reverse(s.events), s.package.clone())
+            }),
+        })
+    }
+
+    pub async fn functions(&self, w: &Window, scope: &Scope) -> UsageResult<Functions> {
+        let runs = self.function_cells(w, scope).await?;
+        let labels = self.labels().await?;
+        let sketches = self.sketches(w, scope, Vec::new()).await?;
+        let mut per: BTreeMap<FnKey, (i64, i64, BTreeSet<Uuid>, i64)> = BTreeMap::new();
+        for r in &runs {
+            let e = per.entry(fn_key(r)).or_default();
+            e.0 += r.measures.events;
+            e.1 += r.measures.failures;
+            if !r.user.is_nil() {
+                e.2.insert(r.user);
+            }
+            e.3 = e.3.max(r.measures.duration_max);
+        }
+        let summaries = per
+            .into_iter()
+            .map(|(key, (runs, failures, users, max))| FunctionSummary {
+                durations: fn_durations(sketches.as_ref().map(|s| s.get(&key)), max),
+                function: function_ref(&labels, key),
+                runs,
+                users: users.len() as i64,
+                failures,
+            })
+            .collect();
+        let (dots, dots_total) = dots(&runs, |r| Some(label_of(&labels, r)));
+        Ok(Functions {
+            span: w.span(),
+            people: self.people_of(dots.iter().map(|d| d.user)),
+            dots,
+            dots_total,
+            functions: top(summaries, usize::MAX, |s: &FunctionSummary| {
+                (Reverse(s.runs), s.function.clone())
+            }),
+        })
+    }
+
+    /// One function's runs, newest first, with their parameters.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn function_runs(
+        &self,
+        w: &Window,
+        scope: &Scope,
+        package: &str,
+        kind: &ResourceKind,
+        function: &str,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> UsageResult<FunctionRuns> {
+        let key: FnKey = (package.into(), kind.as_str().into(), function.into());
+        let labels = self.labels().await?;
+        if !labels.functions.contains_key(&key) {
+            return Err(UsageError::NotFound(format!(
+                "function {package}:{function} ({})",
+                kind.as_str()
+            )));
+        }
+        let mut filter = scope.search_filter();
+        let executed = Action::parse("executed").expect("catalogue action");
+        let conditions = [
+            Condition::Between(TimeRange {
+                from: Some(w.from),
+                to: Some(w.to),
+            }),
+            Condition::Kind(vec![kind.clone()]),
+            Condition::ResourceId(vec![function.to_string()]),
+            Condition::Action(vec![executed]),
+        ];
+        filter
+            .terms
+            .extend(conditions.into_iter().map(|condition| Term {
+                negated: false,
+                condition,
+            }));
+        if !package.is_empty() {
+            filter.terms.push(Term {
+                negated: false,
+                condition: Condition::Package(vec![package.into()]),
+            });
+        }
+        let page = self.search(filter, after, limit).await?;
+        let only = vec![
+            (Column::Package, Values::Texts(vec![key.0.clone()])),
+            (Column::Kind, Values::Texts(vec![key.1.clone()])),
+            (Column::Function, Values::Texts(vec![key.2.clone()])),
+        ];
+        let sketches = self.sketches(w, scope, only).await?;
+        let max = page.events.iter().filter_map(|e| e.body.duration_ms).max();
+        Ok(FunctionRuns {
+            span: w.span(),
+            durations: fn_durations(
+                sketches.as_ref().map(|s| s.get(&key)),
+                max.map(|m| m as i64).unwrap_or(0),
+            ),
+            function: function_ref(&labels, key),
+            runs: page
+                .events
+                .iter()
+                .map(|e| Run {
+                    event_id: e.body.id,
+                    at: e.body.occurred_at,
+                    user: e.body.actor.id.clone(),
+                    duration_ms: e.body.duration_ms,
+                    status: e.body.status.as_str().to_string(),
+                    params: e
+                        .body
+                        .params
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.to_json()))
+                        .collect(),
+                })
+                .collect(),
+            next: page.next.map(|c| c.encode()),
+        })
+    }
+
+    /// Cells of function runs only.
+    async fn function_cells(&self, w: &Window, scope: &Scope) -> UsageResult<Vec<RollupRow>> {
+        let dims = Dims::PACKAGE | Dims::KIND | Dims::FUNCTION | Dims::USER;
+        self.cells(w, dims, true, scope).await
+    }
+
+    pub(crate) async fn labels(&self) -> UsageResult<Labels> {
+        let mut labels = Labels {
+            functions: HashMap::new(),
+            packages: HashMap::new(),
+        };
+        for r in self.store.seen(self.account, SeenTable::Features).await? {
+            if r.function.is_empty() {
+                labels.packages.insert(r.package.clone(), r);
+            } else {
+                labels
+                    .functions
+                    .insert((r.package.clone(), r.kind.clone(), r.function.clone()), r);
+            }
+        }
+        Ok(labels)
+    }
+
+    /// Merged duration sketches per function; `None` when the scope names
+    /// people (sketches are kept per operation, not per person).
+    async fn sketches(
+        &self,
+        w: &Window,
+        scope: &Scope,
+        only: Vec<(Column, Values)>,
+    ) -> UsageResult<Option<HashMap<FnKey, Sketch>>> {
+        if scope.users.is_some() {
+            return Ok(None);
+        }
+        let mut q = self.query(w, RollupTable::Durations, scope)?;
+        q.only.extend(only);
+        q.not_blank.push(Column::Function);
+        let mut out: HashMap<FnKey, Sketch> = HashMap::new();
+        for r in self.rows(w, &q).await? {
+            if let Some(s) = &r.sketch {
+                out.entry(fn_key(&r)).or_default().merge(s);
+            }
+        }
+        Ok(Some(out))
+    }
+}
+
+fn fn_durations(sketch: Option<Option<&Sketch>>, max: i64) -> Durations {
+    match sketch {
+        Some(s) => durations(s.unwrap_or(&Sketch::default()), Some(max)),
+        // Only the exact maximum is known per person.
+        None => Durations {
+            max: Some(max),
+            ..Durations::default()
+        },
+    }
+}
+
+fn first_last(r: &SeenRow) -> FirstLast {
+    FirstLast {
+        first: r.first,
+        last: r.last,
+    }
+}
+
+fn function_ref(labels: &Labels, key: FnKey) -> FunctionRef {
+    let label = labels
+        .functions
+        .get(&key)
+        .map_or_else(|| key.2.clone(), |r| r.label.clone());
+    let (package, kind, function) = key;
+    FunctionRef {
+        package,
+        kind,
+        function,
+        label,
+    }
+}
+
+/// `package:label` of a row's function.
+pub(crate) fn label_of(labels: &Labels, r: &RollupRow) -> String {
+    let f = function_ref(labels, fn_key(r));
+    if f.package.is_empty() {
+        f.label
+    } else {
+        format!("{}:{}", f.package, f.label)
+    }
+}
+
+/// The scatter's dots (name, bucket, person), largest first, at most [`MAX_DOTS`].
+fn dots(rows: &[RollupRow], name: impl Fn(&RollupRow) -> Option<String>) -> (Vec<Dot>, i64) {
+    let mut per: HashMap<(String, DateTime<Utc>, Uuid), i64> = HashMap::new();
+    for r in rows.iter().filter(|r| !r.user.is_nil()) {
+        if let Some(n) = name(r) {
+            *per.entry((n, r.bucket, r.user)).or_default() += r.measures.events;
+        }
+    }
+    let total = per.len() as i64;
+    let all = per
+        .into_iter()
+        .map(|((name, bucket, user), events)| Dot {
+            name,
+            bucket,
+            user,
+            events,
+        })
+        .collect();
+    let shown = top(all, MAX_DOTS, |d: &Dot| {
+        (Reverse(d.events), d.bucket, d.name.clone(), d.user)
+    });
+    (shown, total)
+}

@@ -1,0 +1,235 @@
+//! Data history of one resource (seed 003, "Track data history"): the chain of
+//! resources it was made from, the events that changed it, and every action on it.
+//!
+//! An event on a resource records where the resource came from when one of its
+//! parameters names another resource: an entity id, or `kind:name` / `kind:id`
+//! of a known kind (`source: "query:Top 10 Customers"` on a `table-produced`).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+
+use chrono::{DateTime, Utc};
+use trail_core::api::EventView;
+use trail_core::query::{Condition, Filter, Term};
+use trail_core::usage::{ActionSummary, Edge, EventRef, History, Node};
+use trail_core::{Catalogue, Event, ParamValue, ResourceKind};
+
+use crate::{Usage, UsageError, UsageResult, Window};
+
+/// How far back the origin is followed, in resources.
+const MAX_DEPTH: usize = 6;
+/// Events read per resource.
+const MAX_EVENTS: usize = 5_000;
+const PAGE: u32 = 1_000;
+/// Modifications listed.
+const MODIFICATIONS: usize = 50;
+const MODIFYING: &[&str] = &[
+    "created",
+    "updated",
+    "deleted",
+    "published",
+    "shared",
+    "revoked",
+];
+
+impl Usage<'_> {
+    /// The history of resource (`kind`, `id`); actions and modifications within the window,
+    /// the origin at any time.
+    pub async fn history(&self, w: &Window, kind: &ResourceKind, id: &str) -> UsageResult<History> {
+        let (events, mut complete) = self.resource_events(kind, id).await?;
+        let newest = events
+            .first()
+            .ok_or_else(|| UsageError::NotFound(format!("events of {} {id}", kind.as_str())))?;
+        let resource = node_of(newest).expect("an event of the resource has it");
+        let in_window: Vec<&Event> = events
+            .iter()
+            .filter(|e| e.body.occurred_at >= w.from && e.body.occurred_at < w.to)
+            .collect();
+        let (origin, origin_complete) = self.origin(&resource, events.clone()).await?;
+        complete &= origin_complete;
+        Ok(History {
+            modifications: in_window
+                .iter()
+                .filter(|e| MODIFYING.contains(&e.body.action.as_str()))
+                .take(MODIFICATIONS)
+                .map(|e| EventView::from(*e))
+                .collect(),
+            actions: actions(&in_window),
+            origin,
+            resource,
+            complete,
+        })
+    }
+
+    /// Walks from the resource to what it was made from, breadth first.
+    async fn origin(&self, start: &Node, events: Vec<Event>) -> UsageResult<(Vec<Edge>, bool)> {
+        let kinds = known_kinds(self);
+        let mut edges: BTreeMap<(Node, Node), Vec<EventRef>> = BTreeMap::new();
+        let mut seen: HashSet<Node> = HashSet::from([start.clone()]);
+        let mut queue = VecDeque::from([(start.clone(), events, 0usize)]);
+        let mut complete = true;
+        while let Some((node, events, depth)) = queue.pop_front() {
+            for e in &events {
+                for source in self.sources(e, &kinds).await? {
+                    edges
+                        .entry((source.clone(), node.clone()))
+                        .or_default()
+                        .push(event_ref(e));
+                    if !seen.insert(source.clone()) {
+                        continue;
+                    }
+                    if depth + 1 >= MAX_DEPTH {
+                        complete = false;
+                        continue;
+                    }
+                    let (more, all) = match ResourceKind::parse(&source.kind) {
+                        Ok(k) => self.resource_events(&k, &source.id).await?,
+                        Err(_) => (Vec::new(), true),
+                    };
+                    complete &= all;
+                    queue.push_back((source, more, depth + 1));
+                }
+            }
+        }
+        Ok((
+            edges
+                .into_iter()
+                .map(|((from, to), events)| Edge { from, to, events })
+                .collect(),
+            complete,
+        ))
+    }
+
+    /// The resources an event's parameters name.
+    async fn sources(&self, e: &Event, kinds: &BTreeSet<String>) -> UsageResult<Vec<Node>> {
+        let mut out = Vec::new();
+        for value in e.body.params.values() {
+            let found = match value {
+                ParamValue::EntityId(id) => self.find_by_id(&id.to_string()).await?,
+                ParamValue::String(s) => match s.split_once(':') {
+                    Some((kind, name)) if kinds.contains(kind) && !name.is_empty() => {
+                        self.find_by_name(kind, name.trim()).await?
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
+            out.extend(found);
+        }
+        Ok(out)
+    }
+
+    async fn find_by_id(&self, id: &str) -> UsageResult<Option<Node>> {
+        let filter = filter_of(vec![Condition::ResourceId(vec![id.to_string()])]);
+        let page = self.search(filter, None, 1).await?;
+        Ok(page.events.first().and_then(node_of))
+    }
+
+    /// The resource of this kind called `name` (or with this id).
+    async fn find_by_name(&self, kind: &str, name: &str) -> UsageResult<Option<Node>> {
+        let Ok(k) = ResourceKind::parse(kind) else {
+            return Ok(None);
+        };
+        let filter = filter_of(vec![
+            Condition::Kind(vec![k]),
+            Condition::Resource(vec![name.to_string()]),
+        ]);
+        let page = self.search(filter, None, 200).await?;
+        Ok(page
+            .events
+            .iter()
+            .filter_map(node_of)
+            .find(|n| n.name.as_deref() == Some(name) || n.id == name))
+    }
+
+    /// The resource's events, newest first; false when cut at [`MAX_EVENTS`].
+    async fn resource_events(
+        &self,
+        kind: &ResourceKind,
+        id: &str,
+    ) -> UsageResult<(Vec<Event>, bool)> {
+        let filter = filter_of(vec![
+            Condition::Kind(vec![kind.clone()]),
+            Condition::ResourceId(vec![id.to_string()]),
+        ]);
+        let (mut out, mut after) = (Vec::new(), None);
+        loop {
+            let page = self.search(filter.clone(), after, PAGE).await?;
+            out.extend(page.events);
+            match page.next {
+                Some(next) if out.len() < MAX_EVENTS => after = Some(next),
+                Some(_) => return Ok((out, false)),
+                None => return Ok((out, true)),
+            }
+        }
+    }
+}
+
+fn filter_of(conditions: Vec<Condition>) -> Filter {
+    Filter {
+        terms: conditions
+            .into_iter()
+            .map(|condition| Term {
+                negated: false,
+                condition,
+            })
+            .collect(),
+    }
+}
+
+/// Kinds a `kind:name` parameter may name: the catalogue's and the account's.
+fn known_kinds(usage: &Usage) -> BTreeSet<String> {
+    let mut kinds: BTreeSet<String> = Catalogue::builtin()
+        .filter_map(|t| t.resource_kind.map(|k| k.as_str().to_string()))
+        .collect();
+    kinds.extend(
+        usage
+            .types()
+            .values()
+            .filter_map(|t| t.resource_kind.clone()),
+    );
+    kinds.extend(["table", "database", "file", "dataset"].map(String::from));
+    kinds
+}
+
+fn node_of(e: &Event) -> Option<Node> {
+    let r = e.body.resource.as_ref()?;
+    Some(Node {
+        kind: r.kind.as_str().to_string(),
+        id: r.id.clone().or_else(|| r.name.clone())?,
+        name: r.name.clone(),
+    })
+}
+
+fn event_ref(e: &Event) -> EventRef {
+    EventRef {
+        id: e.body.id,
+        event_type: e.body.event_type.as_str().to_string(),
+        at: e.body.occurred_at,
+        user: e.body.actor.id.clone(),
+    }
+}
+
+/// Events, people and the latest time per action, most events first.
+fn actions(events: &[&Event]) -> Vec<ActionSummary> {
+    let mut per: HashMap<&str, (i64, BTreeSet<&str>, DateTime<Utc>)> = HashMap::new();
+    for e in events {
+        let b = &e.body;
+        let entry = per
+            .entry(b.action.as_str())
+            .or_insert((0, BTreeSet::new(), b.occurred_at));
+        entry.0 += 1;
+        entry.1.insert(b.actor.id.as_str());
+        entry.2 = entry.2.max(b.occurred_at);
+    }
+    let mut out: Vec<ActionSummary> = per
+        .into_iter()
+        .map(|(action, (events, users, last))| ActionSummary {
+            action: action.to_string(),
+            events,
+            users: users.len() as i64,
+            last,
+        })
+        .collect();
+    out.sort_by(|a, b| b.events.cmp(&a.events).then(a.action.cmp(&b.action)));
+    out
+}

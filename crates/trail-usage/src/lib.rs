@@ -1,0 +1,170 @@
+//! The usage analytics engine: the Usage Analysis views (seeds 000 and 003)
+//! computed from the rollups the store keeps at write time
+//! (`trail_core::rollup`). Only drill-downs to single runs, errors and changes
+//! read events, through the store's indexes. docs/usage-analysis.md describes
+//! every view.
+//!
+//! Views are computed here, in Rust, from the rows the store hands back, so
+//! both stores give the same answers by construction.
+
+mod errors;
+mod events;
+mod functions;
+mod history;
+mod overview;
+mod patterns;
+mod performance;
+mod scope;
+mod source;
+mod unused;
+mod window;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use trail_core::query::Filter;
+use trail_core::rollup::{Delta, Sketch};
+use trail_core::usage::{Durations, Person};
+use trail_store::search::{Cursor, SearchPage, SearchRequest};
+use trail_store::{EventTypeRecord, Store, StoreError};
+use uuid::Uuid;
+
+pub use scope::Scope;
+pub use window::{parse_grain, Window, MAX_BUCKETS};
+
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    /// The question cannot be answered as asked; the text says why.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub type UsageResult<T> = Result<T, UsageError>;
+
+/// The engine for one account and caller.
+pub struct Usage<'a> {
+    store: &'a dyn Store,
+    account: Uuid,
+    /// ANDed into every search of events: what the caller may not see.
+    guard: Filter,
+    types: HashMap<i64, EventTypeRecord>,
+    people: HashMap<Uuid, Person>,
+    logins: HashMap<String, Uuid>,
+    /// Minute buckets of a window, computed from its events once per request.
+    minutes: Mutex<HashMap<Window, std::sync::Arc<Delta>>>,
+}
+
+impl<'a> Usage<'a> {
+    pub async fn new(store: &'a dyn Store, account: Uuid, guard: Filter) -> UsageResult<Usage<'a>> {
+        let types = store
+            .event_types(account)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t))
+            .collect();
+        let users = store.list_users(account).await?;
+        let logins = users.iter().map(|u| (u.login.clone(), u.id)).collect();
+        let people = users
+            .into_iter()
+            .map(|u| {
+                let person = Person {
+                    id: u.id,
+                    login: u.login,
+                    name: u.name,
+                };
+                (u.id, person)
+            })
+            .collect();
+        Ok(Usage {
+            store,
+            account,
+            guard,
+            types,
+            people,
+            logins,
+            minutes: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The account's event types, by id.
+    pub fn types(&self) -> &HashMap<i64, EventTypeRecord> {
+        &self.types
+    }
+
+    fn type_name(&self, id: i64) -> String {
+        self.types
+            .get(&id)
+            .map_or_else(|| format!("type #{id}"), |t| t.name.clone())
+    }
+
+    fn type_action(&self, id: i64) -> String {
+        self.types
+            .get(&id)
+            .map_or_else(String::new, |t| t.action.clone())
+    }
+
+    fn person(&self, id: Uuid) -> Person {
+        self.people.get(&id).cloned().unwrap_or_else(|| Person {
+            id,
+            login: id.to_string(),
+            name: None,
+        })
+    }
+
+    /// The people among `ids`, by login.
+    fn people_of(&self, ids: impl IntoIterator<Item = Uuid>) -> Vec<Person> {
+        let mut people: Vec<Person> = ids
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .map(|id| self.person(id))
+            .collect();
+        people.sort_by(|a, b| a.login.cmp(&b.login));
+        people
+    }
+
+    /// A page of events matching `filter` and what the caller may see, newest first.
+    async fn search(
+        &self,
+        filter: Filter,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> UsageResult<SearchPage> {
+        let filter = Filter {
+            terms: filter
+                .terms
+                .into_iter()
+                .chain(self.guard.terms.iter().cloned())
+                .collect(),
+        };
+        let request = SearchRequest {
+            filter,
+            after,
+            limit,
+        };
+        Ok(self.store.search(self.account, &request).await?)
+    }
+}
+
+/// Quantiles of a sketch, with the exact maximum when known.
+fn durations(sketch: &Sketch, max: Option<i64>) -> Durations {
+    let count = sketch.count() as i64;
+    Durations {
+        count,
+        p50: sketch.quantile(0.5),
+        p90: sketch.quantile(0.9),
+        p99: sketch.quantile(0.99),
+        max: max.filter(|_| count > 0),
+    }
+}
+
+/// Sorts by `key` (use `Reverse` for most first) and keeps `limit`.
+fn top<T, K: Ord>(mut items: Vec<T>, limit: usize, key: impl Fn(&T) -> K) -> Vec<T> {
+    items.sort_by_key(key);
+    items.truncate(limit);
+    items
+}

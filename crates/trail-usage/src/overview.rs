@@ -1,0 +1,163 @@
+//! Overview: active and new people, sessions, events and errors against the
+//! window before; people per bucket and per package; the most active people.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use trail_core::rollup::Dims;
+use trail_core::usage::{BucketCount, Card, Cards, NameCount, Overview, PersonActivity, Rest};
+use trail_store::rollups::{RollupRow, SeenTable};
+use uuid::Uuid;
+
+use crate::{top, Scope, Usage, UsageResult, Window};
+
+/// The totals behind the cards of one window.
+struct Totals {
+    active: BTreeSet<Uuid>,
+    events: i64,
+    errors: i64,
+    sessions: i64,
+}
+
+impl Usage<'_> {
+    pub async fn overview(&self, w: &Window, scope: &Scope, top_n: usize) -> UsageResult<Overview> {
+        let rows = self.cells(w, Dims::USER, false, scope).await?;
+        let before = w.previous();
+        let earlier = self.cells(&before, Dims::USER, false, scope).await?;
+        let (now, then) = (
+            self.totals(w, &rows, scope).await?,
+            self.totals(&before, &earlier, scope).await?,
+        );
+        let first_seen: HashMap<Uuid, DateTime<Utc>> = self
+            .store
+            .seen(self.account, SeenTable::People)
+            .await?
+            .into_iter()
+            .map(|r| (r.user, r.first))
+            .collect();
+        let new_in = |t: &Totals, win: &Window| {
+            t.active
+                .iter()
+                .filter(|u| {
+                    first_seen
+                        .get(u)
+                        .is_some_and(|f| *f >= win.from && *f < win.to)
+                })
+                .count() as i64
+        };
+        let cards = Cards {
+            active_users: Card::new(now.active.len() as i64, then.active.len() as i64),
+            new_users: Card::new(new_in(&now, w), new_in(&then, &before)),
+            sessions: Card::new(now.sessions, then.sessions),
+            events: Card::new(now.events, then.events),
+            errors: Card::new(now.errors, then.errors),
+        };
+        let (top_users, other_users) = self.top_people(&rows, top_n);
+        Ok(Overview {
+            span: w.span(),
+            previous: before.span(),
+            cards,
+            users_per_bucket: people_per_bucket(w, &rows),
+            users_per_package: self.people_per_package(w, scope).await?,
+            top_users,
+            other_users,
+        })
+    }
+
+    async fn totals(&self, w: &Window, rows: &[RollupRow], scope: &Scope) -> UsageResult<Totals> {
+        let users: Option<Vec<Uuid>> = scope.users.as_ref().map(|u| u.iter().copied().collect());
+        let sessions = self
+            .store
+            .count_sessions(self.account, w.from, w.to, users.as_deref())
+            .await?;
+        Ok(Totals {
+            active: rows
+                .iter()
+                .map(|r| r.user)
+                .filter(|u| !u.is_nil())
+                .collect(),
+            events: rows.iter().map(|r| r.measures.events).sum(),
+            errors: rows.iter().map(|r| r.measures.errors).sum(),
+            sessions,
+        })
+    }
+
+    async fn people_per_package(&self, w: &Window, scope: &Scope) -> UsageResult<Vec<NameCount>> {
+        let rows = self
+            .cells(w, Dims::PACKAGE | Dims::USER, false, scope)
+            .await?;
+        Ok(name_counts(
+            rows.iter().filter(|r| !r.package.is_empty()),
+            |r| r.package.clone(),
+        ))
+    }
+
+    /// The `n` people with most events, and the rest together.
+    fn top_people(&self, rows: &[RollupRow], n: usize) -> (Vec<PersonActivity>, Rest) {
+        let mut per: HashMap<Uuid, (i64, i64)> = HashMap::new();
+        for r in rows.iter().filter(|r| !r.user.is_nil()) {
+            let e = per.entry(r.user).or_default();
+            e.0 += r.measures.events;
+            e.1 += r.measures.failures;
+        }
+        let all: Vec<PersonActivity> = per
+            .into_iter()
+            .map(|(id, (events, failures))| PersonActivity {
+                user: self.person(id),
+                events,
+                failures,
+            })
+            .collect();
+        let total_users = all.len() as i64;
+        let total_events: i64 = all.iter().map(|a| a.events).sum();
+        let shown = top(all, n, |a| (Reverse(a.events), a.user.login.clone()));
+        let shown_events: i64 = shown.iter().map(|a| a.events).sum();
+        let rest = Rest {
+            users: total_users - shown.len() as i64,
+            events: total_events - shown_events,
+        };
+        (shown, rest)
+    }
+}
+
+/// Distinct people per bucket, every bucket of the window included.
+fn people_per_bucket(w: &Window, rows: &[RollupRow]) -> Vec<BucketCount> {
+    let mut per: BTreeMap<DateTime<Utc>, BTreeSet<Uuid>> =
+        w.buckets().map(|b| (b, BTreeSet::new())).collect();
+    for r in rows.iter().filter(|r| !r.user.is_nil()) {
+        per.entry(r.bucket).or_default().insert(r.user);
+    }
+    per.into_iter()
+        .map(|(bucket, users)| BucketCount {
+            bucket,
+            count: users.len() as i64,
+        })
+        .collect()
+}
+
+/// Events and distinct people per name, most people first.
+pub(crate) fn name_counts<'r>(
+    rows: impl Iterator<Item = &'r RollupRow>,
+    name: impl Fn(&RollupRow) -> String,
+) -> Vec<NameCount> {
+    let mut per: HashMap<String, (i64, BTreeSet<Uuid>)> = HashMap::new();
+    for r in rows {
+        let e = per.entry(name(r)).or_default();
+        e.0 += r.measures.events;
+        if !r.user.is_nil() {
+            e.1.insert(r.user);
+        }
+    }
+    let all: Vec<NameCount> = per
+        .into_iter()
+        .map(|(name, (events, users))| NameCount {
+            name,
+            events,
+            users: users.len() as i64,
+        })
+        .collect();
+    top(all, usize::MAX, |c| {
+        (Reverse(c.users), Reverse(c.events), c.name.clone())
+    })
+}

@@ -1,0 +1,326 @@
+//! User patterns (seed 003, "Understand your users better"): people clustered
+//! by what they do, each cluster's defining event types, and how the clusters
+//! line up with the organisation's groups.
+//!
+//! A person is the vector of the square roots of their event-type shares (the
+//! Hellinger embedding: frequent types do not drown rare ones). k-means++
+//! (Lloyd's iterations, fixed seed, so both stores give the same clusters)
+//! runs for k = 2..=8 and the k with the best mean silhouette wins.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use trail_core::rollup::Dims;
+use trail_core::usage::{Cluster, Contingency, Patterns, TypeWeight};
+use uuid::Uuid;
+
+use crate::{Scope, Usage, UsageResult, Window};
+
+const MAX_K: usize = 8;
+const ITERATIONS: usize = 60;
+/// The silhouette is computed on at most this many people (it is quadratic).
+const SILHOUETTE_SAMPLE: usize = 400;
+const DEFINING: usize = 5;
+const NO_GROUP: &str = "(no group)";
+
+impl Usage<'_> {
+    pub async fn patterns(
+        &self,
+        w: &Window,
+        scope: &Scope,
+        min_events: i64,
+        me: Option<Uuid>,
+    ) -> UsageResult<Patterns> {
+        let rows = self.cells(w, Dims::TYPE | Dims::USER, false, scope).await?;
+        let mut per: BTreeMap<Uuid, BTreeMap<i64, i64>> = BTreeMap::new();
+        for r in rows.iter().filter(|r| !r.user.is_nil()) {
+            *per.entry(r.user).or_default().entry(r.type_id).or_default() += r.measures.events;
+        }
+        per.retain(|_, types| types.values().sum::<i64>() >= min_events);
+        let types: Vec<i64> = per
+            .values()
+            .flat_map(|t| t.keys().copied())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let people: Vec<Uuid> = per.keys().copied().collect();
+        let points: Vec<Vec<f64>> = per.values().map(|t| embed(t, &types)).collect();
+        let (labels, k, silhouette) = best_clustering(&points);
+        let clusters = self.describe(&people, &labels, k, &per);
+        let by_group = self.contingency(&people, &labels, k).await?;
+        Ok(Patterns {
+            span: w.span(),
+            min_events,
+            k,
+            silhouette,
+            yours: me.and_then(|me| people.iter().position(|p| *p == me).map(|i| labels[i])),
+            clusters,
+            by_group,
+        })
+    }
+
+    fn describe(
+        &self,
+        people: &[Uuid],
+        labels: &[usize],
+        k: usize,
+        per: &BTreeMap<Uuid, BTreeMap<i64, i64>>,
+    ) -> Vec<Cluster> {
+        let mut everyone: HashMap<i64, i64> = HashMap::new();
+        for t in per.values() {
+            for (ty, n) in t {
+                *everyone.entry(*ty).or_default() += n;
+            }
+        }
+        let all_total: i64 = everyone.values().sum();
+        (0..k)
+            .map(|c| {
+                let members: Vec<Uuid> = people
+                    .iter()
+                    .zip(labels)
+                    .filter(|(_, l)| **l == c)
+                    .map(|(p, _)| *p)
+                    .collect();
+                let mut counts: HashMap<i64, i64> = HashMap::new();
+                for m in &members {
+                    for (ty, n) in &per[m] {
+                        *counts.entry(*ty).or_default() += n;
+                    }
+                }
+                let total: i64 = counts.values().sum();
+                let mut defining: Vec<TypeWeight> = counts
+                    .iter()
+                    .map(|(ty, n)| {
+                        let share = *n as f64 / total.max(1) as f64;
+                        let overall = everyone[ty] as f64 / all_total.max(1) as f64;
+                        TypeWeight {
+                            event_type: self.type_name(*ty),
+                            share,
+                            lift: share / overall,
+                        }
+                    })
+                    .filter(|t| t.share >= 0.02)
+                    .collect();
+                defining.sort_by(|a, b| {
+                    b.lift
+                        .total_cmp(&a.lift)
+                        .then(a.event_type.cmp(&b.event_type))
+                });
+                defining.truncate(DEFINING);
+                Cluster {
+                    id: c,
+                    users: self.people_of(members),
+                    defining,
+                }
+            })
+            .collect()
+    }
+
+    /// People per (group, cluster): each person counts in each group they are a
+    /// direct member of.
+    async fn contingency(
+        &self,
+        people: &[Uuid],
+        labels: &[usize],
+        k: usize,
+    ) -> UsageResult<Contingency> {
+        let groups = self.store.list_groups(self.account).await?;
+        let mut of_person: HashMap<Uuid, Vec<String>> = HashMap::new();
+        for g in &groups {
+            for m in &g.members {
+                of_person.entry(*m).or_default().push(g.group.name.clone());
+            }
+        }
+        let mut table: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        for (p, label) in people.iter().zip(labels) {
+            let names = of_person
+                .get(p)
+                .cloned()
+                .unwrap_or_else(|| vec![NO_GROUP.to_string()]);
+            for name in names {
+                table.entry(name).or_insert_with(|| vec![0; k])[*label] += 1;
+            }
+        }
+        let (groups, counts): (Vec<String>, Vec<Vec<i64>>) = table.into_iter().unzip();
+        Ok(association(groups, counts))
+    }
+}
+
+/// Square roots of the person's shares of each type.
+fn embed(types: &BTreeMap<i64, i64>, all: &[i64]) -> Vec<f64> {
+    let total = types.values().sum::<i64>().max(1) as f64;
+    all.iter()
+        .map(|t| (types.get(t).copied().unwrap_or(0) as f64 / total).sqrt())
+        .collect()
+}
+
+/// Labels, k and mean silhouette of the best k-means clustering for k in 2..=8;
+/// everyone in one cluster when there are too few people to split.
+fn best_clustering(points: &[Vec<f64>]) -> (Vec<usize>, usize, f64) {
+    let mut best = (vec![0; points.len()], 1, 0.0);
+    for k in 2..=MAX_K.min(points.len().saturating_sub(1)) {
+        let labels = kmeans(points, k);
+        let s = silhouette(points, &labels, k);
+        if s > best.2 {
+            best = (labels, k, s);
+        }
+    }
+    best
+}
+
+fn distance2(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+fn nearest(p: &[f64], centres: &[Vec<f64>]) -> usize {
+    (0..centres.len())
+        .min_by(|a, b| distance2(p, &centres[*a]).total_cmp(&distance2(p, &centres[*b])))
+        .unwrap_or(0)
+}
+
+/// k-means++ seeding, then Lloyd's iterations until nothing moves.
+pub(crate) fn kmeans(points: &[Vec<f64>], k: usize) -> Vec<usize> {
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut centres = vec![points[rng.gen_range(0..points.len())].clone()];
+    while centres.len() < k {
+        let d: Vec<f64> = points
+            .iter()
+            .map(|p| distance2(p, &centres[nearest(p, &centres)]))
+            .collect();
+        let total: f64 = d.iter().sum();
+        if total == 0.0 {
+            break;
+        }
+        let mut x = rng.gen::<f64>() * total;
+        let pick = d.iter().position(|v| {
+            x -= v;
+            x <= 0.0
+        });
+        centres.push(points[pick.unwrap_or(points.len() - 1)].clone());
+    }
+    let mut labels: Vec<usize> = points.iter().map(|p| nearest(p, &centres)).collect();
+    for _ in 0..ITERATIONS {
+        for (c, centre) in centres.iter_mut().enumerate() {
+            let members: Vec<&Vec<f64>> = points
+                .iter()
+                .zip(&labels)
+                .filter(|(_, l)| **l == c)
+                .map(|(p, _)| p)
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            for (i, v) in centre.iter_mut().enumerate() {
+                *v = members.iter().map(|m| m[i]).sum::<f64>() / members.len() as f64;
+            }
+        }
+        let next: Vec<usize> = points.iter().map(|p| nearest(p, &centres)).collect();
+        if next == labels {
+            break;
+        }
+        labels = next;
+    }
+    labels
+}
+
+/// Mean silhouette over an evenly spread sample of the points.
+pub(crate) fn silhouette(points: &[Vec<f64>], labels: &[usize], k: usize) -> f64 {
+    let step = points.len().div_ceil(SILHOUETTE_SAMPLE).max(1);
+    let sample: Vec<usize> = (0..points.len()).step_by(step).collect();
+    let mut sum = 0.0;
+    for &i in &sample {
+        let mut dist = vec![(0.0, 0usize); k];
+        for &j in &sample {
+            if i != j {
+                let e = &mut dist[labels[j]];
+                e.0 += distance2(&points[i], &points[j]).sqrt();
+                e.1 += 1;
+            }
+        }
+        let own = dist[labels[i]];
+        if own.1 == 0 {
+            continue;
+        }
+        let a = own.0 / own.1 as f64;
+        let b = (0..k)
+            .filter(|c| *c != labels[i] && dist[*c].1 > 0)
+            .map(|c| dist[c].0 / dist[c].1 as f64)
+            .fold(f64::INFINITY, f64::min);
+        if b.is_finite() && a.max(b) > 0.0 {
+            sum += (b - a) / a.max(b);
+        }
+    }
+    sum / sample.len().max(1) as f64
+}
+
+/// Pearson's chi-square of the table and Cramér's V.
+pub(crate) fn association(groups: Vec<String>, counts: Vec<Vec<i64>>) -> Contingency {
+    let rows: Vec<f64> = counts
+        .iter()
+        .map(|r| r.iter().sum::<i64>() as f64)
+        .collect();
+    let k = counts.first().map_or(0, Vec::len);
+    let cols: Vec<f64> = (0..k)
+        .map(|c| counts.iter().map(|r| r[c]).sum::<i64>() as f64)
+        .collect();
+    let n: f64 = rows.iter().sum();
+    let mut chi = 0.0;
+    for (r, row) in counts.iter().enumerate() {
+        for (c, observed) in row.iter().enumerate() {
+            let expected = rows[r] * cols[c] / n;
+            if expected > 0.0 {
+                chi += (*observed as f64 - expected).powi(2) / expected;
+            }
+        }
+    }
+    let (r_used, c_used) = (
+        rows.iter().filter(|v| **v > 0.0).count(),
+        cols.iter().filter(|v| **v > 0.0).count(),
+    );
+    let smaller = r_used.min(c_used);
+    let cramers_v = if smaller > 1 && n > 0.0 {
+        (chi / (n * (smaller - 1) as f64)).sqrt()
+    } else {
+        0.0
+    };
+    Contingency {
+        groups,
+        counts,
+        chi_square: chi,
+        degrees_of_freedom: (r_used.saturating_sub(1) * c_used.saturating_sub(1)) as i64,
+        cramers_v,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kmeans_finds_separated_groups_and_the_silhouette_picks_their_number() {
+        let mut points = Vec::new();
+        for i in 0..30 {
+            let jitter = (i % 5) as f64 * 0.01;
+            points.push(vec![1.0 + jitter, 0.0, 0.0]);
+            points.push(vec![0.0, 1.0 + jitter, 0.0]);
+            points.push(vec![0.0, 0.0, 1.0 + jitter]);
+        }
+        let (labels, k, s) = best_clustering(&points);
+        assert_eq!(k, 3);
+        assert!(s > 0.9, "silhouette {s}");
+        for i in (0..points.len()).step_by(3) {
+            assert_eq!(labels[i], labels[0]);
+            assert_ne!(labels[i + 1], labels[i]);
+        }
+    }
+
+    #[test]
+    fn cramers_v_is_one_when_the_group_decides_the_cluster_and_zero_when_independent() {
+        let perfect = association(vec!["a".into(), "b".into()], vec![vec![10, 0], vec![0, 10]]);
+        assert!((perfect.cramers_v - 1.0).abs() < 1e-9);
+        assert_eq!(perfect.degrees_of_freedom, 1);
+        let none = association(vec!["a".into(), "b".into()], vec![vec![5, 5], vec![5, 5]]);
+        assert!(none.cramers_v.abs() < 1e-9);
+    }
+}

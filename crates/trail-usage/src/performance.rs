@@ -1,0 +1,138 @@
+//! Performance: how long each operation (event type on a kind of resource, or
+//! function) takes, per bucket, from the rollups' duration sketches; and the
+//! slowest recent events.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use trail_core::api::EventView;
+use trail_core::query::{Bounds, Condition, Term, TimeRange};
+use trail_core::rollup::{Dims, Sketch};
+use trail_core::usage::{BucketDurations, Operation, Performance};
+use trail_store::rollups::{RollupRow, RollupTable};
+
+use crate::{durations, top, Scope, Usage, UsageError, UsageResult, Window};
+
+/// An operation in rollup rows: type, package, kind, function.
+type OpKey = (i64, String, String, String);
+
+fn op_key(r: &RollupRow) -> OpKey {
+    (
+        r.type_id,
+        r.package.clone(),
+        r.kind.clone(),
+        r.function.clone(),
+    )
+}
+
+/// Slow events listed.
+const SLOWEST: u32 = 20;
+
+#[derive(Default)]
+struct Op {
+    all: Sketch,
+    max: i64,
+    per_bucket: BTreeMap<DateTime<Utc>, (Sketch, i64)>,
+}
+
+impl Usage<'_> {
+    pub async fn performance(
+        &self,
+        w: &Window,
+        scope: &Scope,
+        limit: usize,
+    ) -> UsageResult<Performance> {
+        if scope.users.is_some() {
+            return Err(UsageError::BadRequest(
+                "performance is kept per operation, not per person: filter by package, kind or type, \
+                 or search a person's events with duration:>1000"
+                    .into(),
+            ));
+        }
+        let q = self.query(w, RollupTable::Durations, scope)?;
+        let sketches = self.rows(w, &q).await?;
+        let dims = Dims::TYPE | Dims::PACKAGE | Dims::KIND | Dims::FUNCTION;
+        let cells = self.cells(w, dims, false, scope).await?;
+        let mut ops: HashMap<OpKey, Op> = HashMap::new();
+        let mut everything = Sketch::default();
+        for r in &sketches {
+            let Some(s) = &r.sketch else { continue };
+            let op = ops.entry(op_key(r)).or_default();
+            op.all.merge(s);
+            op.per_bucket.entry(r.bucket).or_default().0.merge(s);
+            everything.merge(s);
+        }
+        for r in cells.iter().filter(|r| r.measures.timed > 0) {
+            if let Some(op) = ops.get_mut(&op_key(r)) {
+                op.max = op.max.max(r.measures.duration_max);
+                let b = op.per_bucket.entry(r.bucket).or_default();
+                b.1 = b.1.max(r.measures.duration_max);
+            }
+        }
+        let labels = self.labels().await?;
+        let operations = ops
+            .into_iter()
+            .map(|((type_id, package, kind, function), op)| Operation {
+                event_type: self.type_name(type_id),
+                label: labels
+                    .functions
+                    .get(&(package.clone(), kind.clone(), function.clone()))
+                    .map_or_else(|| function.clone(), |l| l.label.clone()),
+                durations: durations(&op.all, Some(op.max)),
+                per_bucket: op
+                    .per_bucket
+                    .into_iter()
+                    .map(|(bucket, (s, max))| BucketDurations {
+                        bucket,
+                        durations: durations(&s, Some(max)),
+                    })
+                    .collect(),
+                package,
+                kind,
+                function,
+            })
+            .collect();
+        let slowest = self.slowest(w, scope, everything.quantile(0.99)).await?;
+        Ok(Performance {
+            span: w.span(),
+            operations: top(operations, limit, |o: &Operation| {
+                let p90 = o.durations.p90.unwrap_or(0.0) as i64;
+                (Reverse(p90), o.event_type.clone(), o.function.clone())
+            }),
+            slowest,
+        })
+    }
+
+    /// The newest events of the window that took at least `threshold` ms.
+    async fn slowest(
+        &self,
+        w: &Window,
+        scope: &Scope,
+        threshold: Option<f64>,
+    ) -> UsageResult<Vec<EventView>> {
+        let Some(threshold) = threshold else {
+            return Ok(Vec::new());
+        };
+        let mut filter = scope.search_filter();
+        let conditions = [
+            Condition::Between(TimeRange {
+                from: Some(w.from),
+                to: Some(w.to),
+            }),
+            // The sketch's value is within 2% of a real duration: start a little below it.
+            Condition::Duration(Bounds {
+                min: Some((threshold * 0.98).floor() as u64),
+                max: None,
+            }),
+        ];
+        filter
+            .terms
+            .extend(conditions.into_iter().map(|condition| Term {
+                negated: false,
+                condition,
+            }));
+        let page = self.search(filter, None, SLOWEST).await?;
+        Ok(page.events.iter().map(EventView::from).collect())
+    }
+}

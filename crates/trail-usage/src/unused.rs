@@ -1,0 +1,93 @@
+//! Unused features: event types, packages and functions nobody used in the
+//! window (seed 003: "remove unused menu items"), with their last use ever.
+
+use std::collections::BTreeSet;
+
+use trail_core::query::{Condition, Filter, Term};
+use trail_core::rollup::Dims;
+use trail_core::usage::{Unused, UnusedItem};
+use trail_core::{Catalogue, EventType};
+
+use crate::{Scope, Usage, UsageResult, Window};
+
+impl Usage<'_> {
+    pub async fn unused(&self, w: &Window, scope: &Scope) -> UsageResult<Unused> {
+        let dims = Dims::TYPE | Dims::PACKAGE | Dims::KIND | Dims::FUNCTION;
+        let cells = self.cells(w, dims, false, scope).await?;
+        let used_types: BTreeSet<i64> = cells.iter().map(|r| r.type_id).collect();
+        let used_packages: BTreeSet<&str> = cells.iter().map(|r| r.package.as_str()).collect();
+        let used_functions: BTreeSet<(&str, &str, &str)> = cells
+            .iter()
+            .map(|r| (r.package.as_str(), r.kind.as_str(), r.function.as_str()))
+            .collect();
+        let in_scope = |package: &str| {
+            scope
+                .packages
+                .as_ref()
+                .is_none_or(|p| p.iter().any(|x| x == package))
+        };
+        let labels = self.labels().await?;
+        let mut packages: Vec<UnusedItem> = labels
+            .packages
+            .values()
+            .filter(|r| in_scope(&r.package) && !used_packages.contains(r.package.as_str()))
+            .map(|r| UnusedItem {
+                name: r.package.clone(),
+                last_used: Some(r.last),
+            })
+            .collect();
+        packages.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut functions: Vec<UnusedItem> = labels
+            .functions
+            .values()
+            .filter(|r| {
+                let key = (r.package.as_str(), r.kind.as_str(), r.function.as_str());
+                in_scope(&r.package) && !used_functions.contains(&key)
+            })
+            .map(|r| UnusedItem {
+                name: format!("{}:{}", r.package, r.label),
+                last_used: Some(r.last),
+            })
+            .collect();
+        functions.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Unused {
+            span: w.span(),
+            event_types: self.unused_types(&used_types).await?,
+            packages,
+            functions,
+        })
+    }
+
+    /// Catalogue and custom types without events, with their latest event ever.
+    async fn unused_types(&self, used: &BTreeSet<i64>) -> UsageResult<Vec<UnusedItem>> {
+        let mut names: BTreeSet<String> =
+            Catalogue::builtin().map(|t| t.name.to_string()).collect();
+        names.extend(self.types.values().map(|t| t.name.clone()));
+        for id in used {
+            names.remove(&self.type_name(*id));
+        }
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            let Ok(event_type) = EventType::parse(&name) else {
+                continue;
+            };
+            let filter = Filter {
+                terms: vec![Term {
+                    negated: false,
+                    condition: Condition::Type(vec![event_type]),
+                }],
+            };
+            let last = self
+                .search(filter, None, 1)
+                .await?
+                .events
+                .first()
+                .map(|e| e.body.occurred_at);
+            out.push(UnusedItem {
+                name,
+                last_used: last,
+            });
+        }
+        Ok(out)
+    }
+}
