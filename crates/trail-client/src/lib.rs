@@ -155,6 +155,19 @@ impl Client {
             .await
     }
 
+    /// A Usage Analysis view: `path` below `/api/v1/usage/` (`overview`,
+    /// `errors/{signature}`, ...) with the global filters and options as query
+    /// parameters (docs/usage-analysis.md).
+    pub async fn usage<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        params: &[(String, String)],
+    ) -> Result<T> {
+        let url = format!("/api/v1/usage/{}", path.trim_start_matches('/'));
+        self.send(self.request(Method::GET, &url).query(params))
+            .await
+    }
+
     /// Starts an export (`format`: csv, json or ndjson); read the body as a stream.
     pub async fn export(
         &self,

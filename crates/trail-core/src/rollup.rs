@@ -229,6 +229,7 @@ pub struct ErrorKey {
     pub signature: String,
     pub type_id: i64,
     pub package: String,
+    pub kind: String,
     pub function: String,
     pub user: Uuid,
 }
@@ -392,6 +393,7 @@ impl Delta {
                         signature: signature.to_string(),
                         type_id: f.type_id,
                         package: f.package.unwrap_or("").to_string(),
+                        kind: f.kind.unwrap_or("").to_string(),
                         function: function.to_string(),
                         user: f.user.unwrap_or_default(),
                     })

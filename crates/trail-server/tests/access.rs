@@ -625,6 +625,17 @@ const RULES: &[(&str, &str, Rule)] = &[
     ("get", "/api/v1/export", Rule::Read),
     ("get", "/api/v1/entities/{kind}/{id}/activity", Rule::Read),
     ("get", "/api/v1/entities/{kind}/{id}/usage", Rule::SeesAll),
+    ("get", "/api/v1/usage/overview", Rule::Usage),
+    ("get", "/api/v1/usage/packages", Rule::Usage),
+    ("get", "/api/v1/usage/functions", Rule::Usage),
+    ("get", "/api/v1/usage/runs", Rule::Usage),
+    ("get", "/api/v1/usage/events", Rule::Usage),
+    ("get", "/api/v1/usage/errors", Rule::Usage),
+    ("get", "/api/v1/usage/errors/{signature}", Rule::Usage),
+    ("get", "/api/v1/usage/performance", Rule::Usage),
+    ("get", "/api/v1/usage/patterns", Rule::Usage),
+    ("get", "/api/v1/usage/history/{kind}/{id}", Rule::Usage),
+    ("get", "/api/v1/usage/unused", Rule::Usage),
     ("post", "/api/v1/sessions", Rule::Write),
     ("get", "/api/v1/sessions", Rule::Read),
     ("get", "/api/v1/sessions/{id}", Rule::Read),
@@ -671,6 +682,9 @@ enum Rule {
     Read,
     /// Read, and sees everyone's events.
     SeesAll,
+    /// Read, over whole dimensions: members see their own, auditors (whose
+    /// grants are searches) nothing.
+    Usage,
     Admin,
     Owner,
 }
@@ -738,7 +752,8 @@ async fn every_endpoint_checks_every_role(s: TestServer) {
             .replace("{id}", &id)
             .replace("{kind}", "query")
             .replace("{login}", "m")
-            .replace("{group}", "nogroup");
+            .replace("{group}", "nogroup")
+            .replace("{signature}", "00ff");
         let method: Method = method.to_uppercase().parse().unwrap();
         for (key, caller) in keys.iter().zip(CALLERS) {
             let (name, write, read, sees_all, admin, owner_, is_person) = *caller;
@@ -748,6 +763,7 @@ async fn every_endpoint_checks_every_role(s: TestServer) {
                 Rule::Write => write,
                 Rule::Read => read,
                 Rule::SeesAll => sees_all,
+                Rule::Usage => read && name != "auditor",
                 Rule::Admin => admin,
                 Rule::Owner => owner_,
             };

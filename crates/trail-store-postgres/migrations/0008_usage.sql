@@ -45,10 +45,12 @@ CREATE TABLE usage_errors (
     signature      text NOT NULL,
     event_type_id  bigint NOT NULL,
     package        text NOT NULL,
+    resource_kind  text NOT NULL,
     function       text NOT NULL,
     user_id        uuid NOT NULL,
     occurrences    bigint NOT NULL,
-    PRIMARY KEY (account_id, grain, bucket, signature, event_type_id, package, function, user_id)
+    PRIMARY KEY (account_id, grain, bucket, signature, event_type_id, package, resource_kind, function,
+                 user_id)
 );
 
 -- First and last seen: people (for "new users"), packages and functions (for

@@ -156,10 +156,11 @@ fn decode(bytes: &[u8]) -> StoreResult<Sketch> {
 
 const ERRORS: &str =
     "INSERT INTO usage_errors (account_id, grain, bucket, signature, event_type_id,
-        package, function, user_id, occurrences)
+        package, resource_kind, function, user_id, occurrences)
     SELECT * FROM unnest($1::uuid[], $2::int2[], $3::timestamptz[], $4::text[], $5::int8[],
-        $6::text[], $7::text[], $8::uuid[], $9::int8[])
-    ON CONFLICT (account_id, grain, bucket, signature, event_type_id, package, function, user_id)
+        $6::text[], $7::text[], $8::text[], $9::uuid[], $10::int8[])
+    ON CONFLICT (account_id, grain, bucket, signature, event_type_id, package, resource_kind,
+        function, user_id)
     DO UPDATE SET occurrences = usage_errors.occurrences + excluded.occurrences";
 
 async fn write_errors(tx: &Transaction<'_>, delta: &Delta) -> StoreResult<()> {
@@ -171,6 +172,7 @@ async fn write_errors(tx: &Transaction<'_>, delta: &Delta) -> StoreResult<()> {
         array(&e, |(k, _)| k.signature.as_str()),
         array(&e, |(k, _)| k.type_id),
         array(&e, |(k, _)| k.package.as_str()),
+        array(&e, |(k, _)| k.kind.as_str()),
         array(&e, |(k, _)| k.function.as_str()),
         array(&e, |(k, _)| k.user),
         array(&e, |(_, n)| **n),

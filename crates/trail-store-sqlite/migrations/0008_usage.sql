@@ -45,10 +45,12 @@ CREATE TABLE usage_errors (
     signature      TEXT NOT NULL,
     event_type_id  INTEGER NOT NULL,
     package        TEXT NOT NULL,
+    resource_kind  TEXT NOT NULL,
     function       TEXT NOT NULL,
     user_id        BLOB NOT NULL,
     occurrences    INTEGER NOT NULL,
-    PRIMARY KEY (account_id, grain, bucket, signature, event_type_id, package, function, user_id)
+    PRIMARY KEY (account_id, grain, bucket, signature, event_type_id, package, resource_kind, function,
+                 user_id)
 ) WITHOUT ROWID;
 
 -- First and last seen: people (for "new users"), packages and functions (for

@@ -110,8 +110,8 @@ fn write_durations(tx: &Transaction, delta: &Delta) -> StoreResult<()> {
 fn write_errors(tx: &Transaction, delta: &Delta) -> StoreResult<()> {
     let mut stmt = tx
         .prepare_cached(
-            "INSERT INTO usage_errors (account_id, grain, bucket, signature, event_type_id, package, function,
-                user_id, occurrences) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            "INSERT INTO usage_errors (account_id, grain, bucket, signature, event_type_id, package,
+                resource_kind, function, user_id, occurrences) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT DO UPDATE SET occurrences = occurrences + excluded.occurrences",
         )
         .map_err(db_error)?;
@@ -123,6 +123,7 @@ fn write_errors(tx: &Transaction, delta: &Delta) -> StoreResult<()> {
             k.signature,
             k.type_id,
             k.package,
+            k.kind,
             k.function,
             k.user,
             n

@@ -61,7 +61,7 @@ impl RollupTable {
         match self {
             RollupTable::Cells(_) => &[User, Type, Package, Kind, Function, Source, Level],
             RollupTable::Durations => &[Type, Package, Kind, Function],
-            RollupTable::Errors => &[Signature, Type, Package, Function, User],
+            RollupTable::Errors => &[Signature, Type, Package, Kind, Function, User],
         }
     }
 

@@ -154,6 +154,7 @@ fn delta_rows(delta: &Delta, table: RollupTable) -> Vec<RollupRow> {
                     user: k.user,
                     type_id: k.type_id,
                     package: k.package.clone(),
+                    kind: k.kind.clone(),
                     function: k.function.clone(),
                     signature: k.signature.clone(),
                     ..RollupRow::default()
