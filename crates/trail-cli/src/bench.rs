@@ -24,6 +24,8 @@ pub enum BenchCommand {
     Ingest(IngestArgs),
     /// Activity Logs page latency and CSV export speed over HTTP.
     Search(crate::bench_search::SearchArgs),
+    /// Usage Analysis view latency over HTTP, next to DuckDB over Parquet.
+    Usage(crate::bench_usage::UsageArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -58,6 +60,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Ingest(args) => ingest(args).await,
         BenchCommand::Search(args) => crate::bench_search::run(args).await,
+        BenchCommand::Usage(args) => crate::bench_usage::run(args).await,
     }
 }
 

@@ -5,18 +5,15 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use trail_core::credentials::Scope;
-use trail_server::bootstrap::create_key;
-use trail_server::{Server, ServerConfig};
 
-use crate::demo;
-use crate::store::Database;
+use crate::bench_server;
+use crate::synth::Shape;
 
 #[derive(Args, Debug)]
 pub struct SearchArgs {
     #[arg(long, default_value_t = 1_000_000)]
     events: u64,
-    /// sqlite (a scratch file) or a postgres:// URL.
+    /// sqlite (a scratch file), sqlite:PATH (kept for --account) or a postgres:// URL.
     #[arg(long, default_value = "sqlite")]
     store: String,
     /// Timed runs per query (after 3 warm-up runs).
@@ -55,46 +52,12 @@ fn scenarios() -> Vec<(&'static str, String)> {
 }
 
 pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
-    let scratch = std::env::temp_dir().join(format!("trail-bench-{}", uuid::Uuid::now_v7()));
-    let database = if args.store == "sqlite" {
-        Database::Sqlite(scratch.join("bench.db"))
-    } else {
-        Database::Postgres(args.store.clone())
-    };
+    let (database, scratch) = bench_server::database(&args.store);
     let store = database.open().await?;
-    let existing = store.list_accounts().await?;
-    let account = match existing
-        .into_iter()
-        .find(|a| Some(&a.name) == args.account.as_ref())
-    {
-        Some(a) => a,
-        None => {
-            let account = store
-                .create_account(&format!("bench-{}", uuid::Uuid::now_v7()))
-                .await?;
-            eprintln!(
-                "loading {} demo events into {}...",
-                args.events, account.name
-            );
-            demo::load(&store, account.id, args.events, demo::DEFAULT_SEED).await?;
-            account
-        }
-    };
-    let (_, key) = create_key(&store, account.id, "bench", Scope::Read, None).await?;
-    let server = Server::build(
-        ServerConfig {
-            listen: ([127, 0, 0, 1], 0).into(),
-            ..ServerConfig::default()
-        },
-        store.clone(),
-    )
-    .await?;
-    let client = trail_client::Client::new(format!("http://{}", server.local_addr()), key);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server.run(async {
-        let _ = stopped.await;
-    }));
-
+    let account =
+        bench_server::account(&store, args.account.as_deref(), args.events, &Shape::demo()).await?;
+    let running = bench_server::Running::start(&store, &account).await?;
+    let client = &running.client;
     println!(
         "| page ({} events, {}) | rows | p50 ms | p95 ms | p99 ms |",
         store.event_count(account.id).await?,
@@ -102,21 +65,15 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
     );
     println!("|---|---:|---:|---:|---:|");
     for (name, query) in scenarios() {
-        let mut times = Vec::with_capacity(args.runs);
-        let mut rows = 0;
-        for i in 0..args.runs + 3 {
-            let t = Instant::now();
+        let (times, rows) = bench_server::timed(args.runs, || async {
             let page = client
                 .search(&query, 50, None, None)
                 .await
                 .with_context(|| format!("query {query:?}"))?;
-            if i >= 3 {
-                times.push(t.elapsed().as_secs_f64() * 1000.0);
-            }
-            rows = page.events.len();
-        }
-        times.sort_by(f64::total_cmp);
-        let pct = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
+            Ok(page.events.len())
+        })
+        .await?;
+        let pct = |p| bench_server::percentile(&times, p);
         println!(
             "| {name} | {rows} | {:.1} | {:.1} | {:.1} |",
             pct(0.5),
@@ -124,10 +81,11 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
             pct(0.99)
         );
     }
-    export(&client).await?;
-    let _ = stop.send(());
-    serving.await??;
-    let _ = std::fs::remove_dir_all(&scratch);
+    export(client).await?;
+    running.stop().await?;
+    if let Some(dir) = scratch {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use trail_store::{Account, AppendOutcome, AppendRequest, NewUser, Role, Store, S
 use uuid::Uuid;
 
 use crate::store::StoreArgs;
-use crate::synth::{Generator, GROUPS, USERS};
+use crate::synth::{Generator, Shape, GROUPS};
 
 pub const DEFAULT_SEED: u64 = 42;
 const BATCH: usize = 5000;
@@ -50,7 +50,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .with_context(|| format!("no account named {name:?}"))?,
         None => first_account(&store).await?,
     };
-    load(&store, account.id, args.events, args.seed).await
+    load(&store, account.id, args.events, args.seed, &Shape::demo()).await
 }
 
 pub async fn first_account(store: &Arc<dyn Store>) -> anyhow::Result<Account> {
@@ -68,10 +68,11 @@ pub async fn load(
     account: Uuid,
     events: u64,
     seed: u64,
+    shape: &Shape,
 ) -> anyhow::Result<()> {
-    create_people(store, account).await?;
+    create_people(store, account, shape).await?;
     let started = Instant::now();
-    let mut generator = Generator::new(seed, events, Utc::now(), 90);
+    let mut generator = Generator::with_shape(shape.clone(), seed, events, Utc::now(), 90);
     let ctx = context();
     let mut done = 0u64;
     while done < events {
@@ -126,8 +127,8 @@ pub fn parse(
         .map_err(|e| anyhow::anyhow!("generated an invalid event: {e:?}"))
 }
 
-/// The demo company: users with roles in nested groups. Existing ones are kept.
-async fn create_people(store: &Arc<dyn Store>, account: Uuid) -> anyhow::Result<()> {
+/// The people of the shape with roles in the demo's nested groups. Existing ones are kept.
+async fn create_people(store: &Arc<dyn Store>, account: Uuid, shape: &Shape) -> anyhow::Result<()> {
     let mut groups = std::collections::HashMap::new();
     for (name, parent) in GROUPS {
         let parent = parent.and_then(|p| groups.get(p).copied());
@@ -139,7 +140,7 @@ async fn create_people(store: &Arc<dyn Store>, account: Uuid) -> anyhow::Result<
             Err(e) => return Err(e.into()),
         }
     }
-    for (i, (login, group)) in USERS.iter().enumerate() {
+    for (i, (login, group)) in shape.users.iter().enumerate() {
         let role = match i {
             0 => Role::Admin,
             9 => Role::Auditor,
@@ -155,7 +156,7 @@ async fn create_people(store: &Arc<dyn Store>, account: Uuid) -> anyhow::Result<
         };
         let user = store.create_user(account, user).await?;
         store
-            .add_group_member(account, groups[group], user.id)
+            .add_group_member(account, groups[group.as_str()], user.id)
             .await?;
     }
     Ok(())

@@ -4,6 +4,8 @@
 mod admin;
 mod bench;
 mod bench_search;
+mod bench_server;
+mod bench_usage;
 mod config;
 mod demo;
 mod manage;
@@ -12,6 +14,7 @@ mod remote;
 mod serve;
 mod store;
 mod synth;
+mod usage;
 
 use clap::{Parser, Subcommand};
 
@@ -45,6 +48,9 @@ enum Command {
     /// Print one event of a running server as JSON.
     #[command(alias = "get")]
     Show(remote::GetArgs),
+    /// Usage Analysis of a running server (docs/usage-analysis.md).
+    #[command(subcommand)]
+    Usage(usage::View),
     /// Load synthetic activity straight into a store.
     Demo(demo::DemoArgs),
     /// Manage accounts and API keys directly in a store.
@@ -78,6 +84,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Search(args) => remote::search(args).await,
             Command::Show(args) => remote::get(args).await,
             Command::Export(args) => remote::export(args).await,
+            Command::Usage(view) => usage::run(view).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Admin(cmd) => admin::run(cmd).await,
             Command::Bench(cmd) => bench::run(cmd).await,

@@ -475,7 +475,7 @@ fn describe(e: &trail_core::api::EventView) -> String {
 }
 
 /// Turns an API error into a message listing every refused field.
-fn explain(e: trail_client::ClientError) -> anyhow::Error {
+pub(crate) fn explain(e: trail_client::ClientError) -> anyhow::Error {
     match &e {
         trail_client::ClientError::Api { body, .. } if !body.error.details.is_empty() => {
             let lines: Vec<String> = body

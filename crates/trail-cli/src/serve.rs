@@ -12,6 +12,7 @@ use trail_store::Store;
 use crate::config::FileConfig;
 use crate::demo;
 use crate::store::{Database, DEFAULT_DATA_DIR};
+use crate::synth::Shape;
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -135,7 +136,14 @@ async fn load_demo_once(store: &Arc<dyn Store>, events: u64) -> anyhow::Result<(
         tracing::info!(account = %account.name, "account already has events; demo data not loaded again");
         return Ok(());
     }
-    demo::load(store, account.id, events, demo::DEFAULT_SEED).await
+    demo::load(
+        store,
+        account.id,
+        events,
+        demo::DEFAULT_SEED,
+        &Shape::demo(),
+    )
+    .await
 }
 
 fn init_logging(format: &str) -> anyhow::Result<()> {

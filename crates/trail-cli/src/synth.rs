@@ -140,9 +140,80 @@ impl Zipf {
     }
 }
 
+/// Who and what the activity is about.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    /// (login without the domain, group), busiest first.
+    pub users: Vec<(String, String)>,
+    pub packages: Vec<String>,
+    /// (kind, name, package) of the things people work on; the executed ones
+    /// (queries, scripts, models, jobs, actions) are the functions.
+    pub resources: Vec<(String, String, String)>,
+}
+
+/// The kinds of resources `*-start` events run.
+const FUNCTION_KINDS: &[&str] = &["query", "script", "model", "job", "action"];
+
+impl Shape {
+    /// The demo company: 36 people, 7 packages, 30 resources.
+    pub fn demo() -> Shape {
+        let own = |s: &&str| s.to_string();
+        Shape {
+            users: USERS
+                .iter()
+                .map(|(u, g)| (u.to_string(), g.to_string()))
+                .collect(),
+            packages: PACKAGES.iter().map(own).collect(),
+            resources: RESOURCES
+                .iter()
+                .map(|(k, n, p)| (k.to_string(), n.to_string(), p.to_string()))
+                .collect(),
+        }
+    }
+
+    /// `users` people spread over the demo groups, `packages` packages and
+    /// `functions` functions spread over the packages and the function kinds,
+    /// with the demo's other resources moved into the packages.
+    pub fn scaled(users: usize, packages: usize, functions: usize) -> Shape {
+        let groups: Vec<&str> = USERS.iter().map(|(_, g)| *g).collect();
+        let packages: Vec<String> = (1..=packages).map(|i| format!("Package{i:02}")).collect();
+        let mut resources: Vec<(String, String, String)> = (0..functions)
+            .map(|i| {
+                let kind = FUNCTION_KINDS[i % FUNCTION_KINDS.len()];
+                (
+                    kind.to_string(),
+                    format!("{kind} {i:03}"),
+                    packages[i % packages.len()].clone(),
+                )
+            })
+            .collect();
+        resources.extend(
+            RESOURCES
+                .iter()
+                .filter(|(k, _, _)| !FUNCTION_KINDS.contains(k))
+                .enumerate()
+                .map(|(i, (k, n, _))| {
+                    (
+                        k.to_string(),
+                        n.to_string(),
+                        packages[i % packages.len()].clone(),
+                    )
+                }),
+        );
+        Shape {
+            users: (1..=users)
+                .map(|i| (format!("user{i:04}"), groups[i % groups.len()].to_string()))
+                .collect(),
+            packages,
+            resources,
+        }
+    }
+}
+
 /// Generates events in time order, spread evenly over `[start, end)`.
 pub struct Generator {
     rng: StdRng,
+    shape: Shape,
     types: Vec<String>,
     type_zipf: Zipf,
     user_zipf: Zipf,
@@ -153,6 +224,16 @@ pub struct Generator {
 
 impl Generator {
     pub fn new(seed: u64, total: u64, end: DateTime<Utc>, days: i64) -> Generator {
+        Generator::with_shape(Shape::demo(), seed, total, end, days)
+    }
+
+    pub fn with_shape(
+        shape: Shape,
+        seed: u64,
+        total: u64,
+        end: DateTime<Utc>,
+        days: i64,
+    ) -> Generator {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut types: Vec<String> = Catalogue::builtin().map(|t| t.name.to_string()).collect();
         // A fixed shuffle decides which types dominate.
@@ -164,7 +245,8 @@ impl Generator {
             rng,
             type_zipf: Zipf::new(types.len(), 1.0),
             types,
-            user_zipf: Zipf::new(USERS.len(), 1.1),
+            user_zipf: Zipf::new(shape.users.len(), 1.1),
+            shape,
             start: end - span,
             step_ms: span.num_milliseconds() as f64 / total.max(1) as f64,
             produced: 0,
@@ -182,11 +264,11 @@ impl Generator {
         };
         let jitter = self.rng.gen_range(0.0..self.step_ms.max(1.0));
         let at = self.start + Duration::milliseconds((n as f64 * self.step_ms + jitter) as i64);
-        let user = USERS[self.user_zipf.pick(&mut self.rng)].0;
-        self.build(&type_name, at, user)
+        let user_index = self.user_zipf.pick(&mut self.rng);
+        self.build(&type_name, at, user_index)
     }
 
-    fn build(&mut self, type_name: &str, at: DateTime<Utc>, user: &str) -> EventInput {
+    fn build(&mut self, type_name: &str, at: DateTime<Utc>, user_index: usize) -> EventInput {
         let info =
             Catalogue::info(&trail_core::EventType::parse(type_name).expect("catalogue name"));
         let kind = info
@@ -194,16 +276,17 @@ impl Generator {
             .as_ref()
             .map(|k| k.as_str())
             .unwrap_or("");
-        let candidates: Vec<usize> = (0..RESOURCES.len())
-            .filter(|i| RESOURCES[*i].0 == kind)
+        let candidates: Vec<usize> = (0..self.shape.resources.len())
+            .filter(|i| self.shape.resources[*i].0 == kind)
             .collect();
         let resource = candidates
             .get(self.rng.gen_range(0..candidates.len().max(1)))
-            .map(|i| RESOURCES[*i]);
-        let package = resource
-            .map(|r| r.2)
-            .unwrap_or(PACKAGES[self.rng.gen_range(0..PACKAGES.len())]);
-        let user_index = USERS.iter().position(|(u, _)| *u == user).unwrap_or(0);
+            .map(|i| self.shape.resources[*i].clone());
+        let package = match &resource {
+            Some(r) => r.2.clone(),
+            None => self.shape.packages[self.rng.gen_range(0..self.shape.packages.len())].clone(),
+        };
+        let user = self.shape.users[user_index].0.clone();
         let mut e = EventInput {
             id: Some(Uuid::now_v7().to_string()),
             event_type: type_name.to_string(),
@@ -211,7 +294,7 @@ impl Generator {
             actor: Some(ActorInput {
                 kind: "user".into(),
                 id: format!("{user}@company.com"),
-                name: Some(capitalize(user)),
+                name: Some(capitalize(&user)),
                 email: Some(format!("{user}@company.com")),
             }),
             source: Some(
@@ -229,17 +312,17 @@ impl Generator {
                 // Connections to databases are filed as databases (seed 004's "Databases" filter).
                 kind: (kind == "connection" && name.ends_with("_db"))
                     .then(|| "database".to_string()),
-                id: Some(format!("{}", stable_id(name))),
-                name: Some(name.to_string()),
+                id: Some(format!("{}", stable_id(&name))),
+                name: Some(name),
             }),
-            package: Some(package.to_string()),
+            package: Some(package),
             ip: Some(format!(
                 "192.168.{}.{}",
                 1 + user_index / 200,
                 10 + user_index % 200
             )),
             user_agent: Some(
-                if user_index % 3 == 0 {
+                if user_index.is_multiple_of(3) {
                     "Mozilla/5.0 (Macintosh) Firefox/131.0"
                 } else {
                     "Mozilla/5.0 (Windows NT 10.0) Chrome/130.0"

@@ -27,12 +27,42 @@ pub async fn fresh_database() -> Option<String> {
             return None;
         }
     };
-    let name = format!("trail_test_{}", uuid::Uuid::new_v4().simple());
+    drop_abandoned(&admin).await;
+    let name = format!(
+        "trail_test_{}_{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    );
     admin
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .await
         .expect("create the test database");
     Some(with_dbname(&url, &name))
+}
+
+/// Drops the databases of test processes that have ended (their number is in
+/// the name), so that test runs do not fill the disk. A database still in use
+/// refuses to go; that error is ignored.
+async fn drop_abandoned(admin: &tokio_postgres::Client) {
+    let Ok(rows) = admin
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'trail\\_test\\_%'",
+            &[],
+        )
+        .await
+    else {
+        return;
+    };
+    for row in rows {
+        let name: String = row.get(0);
+        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            let _ = admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+                .await;
+        }
+    }
 }
 
 /// A store on a new, empty database.

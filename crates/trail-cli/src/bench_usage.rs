@@ -1,0 +1,219 @@
+//! `trail bench usage`: latency of every Usage Analysis view over HTTP for 7
+//! and 90 days, next to DuckDB answering the overview question over the same
+//! events exported to Parquet, in the same run. BENCHMARKS.md has the figures.
+
+use std::process::Command;
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::Value;
+
+use crate::bench_server::{self, percentile, timed};
+use crate::synth::{stable_id, Shape};
+
+#[derive(Args, Debug)]
+pub struct UsageArgs {
+    #[arg(long, default_value_t = 10_000_000)]
+    events: u64,
+    /// People, packages and functions of the generated activity.
+    #[arg(long, default_value_t = 1000)]
+    users: usize,
+    #[arg(long, default_value_t = 30)]
+    packages: usize,
+    #[arg(long, default_value_t = 300)]
+    functions: usize,
+    /// sqlite (a scratch file), sqlite:PATH (kept for --account) or a postgres:// URL.
+    #[arg(long, default_value = "sqlite")]
+    store: String,
+    /// Timed runs per view (after 3 warm-up runs).
+    #[arg(long, default_value_t = 20)]
+    runs: usize,
+    /// Measure an account a previous run loaded instead of loading a new one.
+    #[arg(long)]
+    account: Option<String>,
+    /// Also time DuckDB over the events exported to Parquet (python3 with duckdb).
+    #[arg(long)]
+    duckdb: bool,
+}
+
+const VIEWS: &[&str] = &[
+    "overview",
+    "packages",
+    "functions",
+    "events",
+    "errors",
+    "performance",
+    "patterns",
+    "unused",
+];
+
+pub async fn run(args: UsageArgs) -> anyhow::Result<()> {
+    let (database, scratch) = bench_server::database(&args.store);
+    let store = database.open().await?;
+    let shape = Shape::scaled(args.users, args.packages, args.functions);
+    let account =
+        bench_server::account(&store, args.account.as_deref(), args.events, &shape).await?;
+    eprintln!("account {}", account.name);
+    let running = bench_server::Running::start(&store, &account).await?;
+    let client = &running.client;
+    let total = store.event_count(account.id).await?;
+    println!(
+        "| view ({total} events, {}) | days | KB | p50 ms | p95 ms | p99 ms |",
+        store.backend()
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    for days in ["7", "90"] {
+        let range = vec![("range".to_string(), format!("{days}d"))];
+        for view in VIEWS {
+            row(args.runs, view, days, || {
+                client.usage::<Value>(view, &range)
+            })
+            .await?;
+        }
+        for (name, path, extra) in drill_downs(client, &range).await? {
+            let params: Vec<(String, String)> = range.iter().cloned().chain(extra).collect();
+            row(args.runs, &name, days, || {
+                client.usage::<Value>(&path, &params)
+            })
+            .await?;
+        }
+    }
+    if args.duckdb {
+        duckdb(client, args.runs, scratch.as_deref()).await?;
+    }
+    running.stop().await?;
+    if let Some(dir) = scratch {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    Ok(())
+}
+
+async fn row<F, Fut>(runs: usize, name: &str, days: &str, f: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = trail_client::Result<Value>>,
+{
+    let mut f = f;
+    let (times, answer) = timed(runs, || {
+        let call = f();
+        async move { call.await.with_context(|| format!("view {name}")) }
+    })
+    .await?;
+    let kb = serde_json::to_vec(&answer)?.len() / 1024;
+    let pct = |p| percentile(&times, p);
+    println!(
+        "| {name} | {days} | {kb} | {:.1} | {:.1} | {:.1} |",
+        pct(0.5),
+        pct(0.95),
+        pct(0.99)
+    );
+    Ok(())
+}
+
+type DrillDown = (String, String, Vec<(String, String)>);
+
+/// One function's runs, the biggest error group, and a produced table's history.
+async fn drill_downs(
+    client: &trail_client::Client,
+    range: &[(String, String)],
+) -> anyhow::Result<Vec<DrillDown>> {
+    let functions: Value = client.usage("functions", range).await?;
+    let errors: Value = client.usage("errors", range).await?;
+    let mut out = Vec::new();
+    if let Some(f) = functions["functions"].get(0) {
+        let f = &f["function"];
+        let pick = |k: &str| (k.to_string(), f[k].as_str().unwrap_or_default().to_string());
+        out.push((
+            "runs (one function)".into(),
+            "runs".into(),
+            vec![pick("package"), pick("kind"), pick("function")],
+        ));
+    }
+    if let Some(sig) = errors["groups"][0]["signature"].as_str() {
+        out.push((
+            "error detail (biggest group)".into(),
+            format!("errors/{sig}"),
+            Vec::new(),
+        ));
+    }
+    out.push((
+        "history (a produced table)".into(),
+        format!("history/table/{}", stable_id("customers")),
+        Vec::new(),
+    ));
+    Ok(out)
+}
+
+/// Exports every event, then has DuckDB answer the overview question over Parquet.
+async fn duckdb(
+    client: &trail_client::Client,
+    runs: usize,
+    scratch: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use futures::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let dir = scratch
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&dir)?;
+    let csv = dir.join(format!("usage-bench-{}.csv", uuid::Uuid::now_v7()));
+    let parquet = csv.with_extension("parquet");
+    let mut file = tokio::fs::File::create(&csv).await?;
+    let mut body = client.export("", "csv", None).await?.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        file.write_all(&chunk?).await?;
+    }
+    file.flush().await?;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../bench/duckdb_overview.py"
+    );
+    let out = Command::new("python3")
+        .args([
+            script,
+            &csv.to_string_lossy(),
+            &parquet.to_string_lossy(),
+            &runs.to_string(),
+        ])
+        .output()
+        .context("running python3 bench/duckdb_overview.py (pip install duckdb)")?;
+    let _ = std::fs::remove_file(&csv);
+    let _ = std::fs::remove_file(&parquet);
+    anyhow::ensure!(
+        out.status.success(),
+        "duckdb: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: Value = serde_json::from_slice(&out.stdout)?;
+    println!(
+        "\nDuckDB {} over {} rows of Parquet ({} MB): people per day and events per package",
+        duckdb_version(),
+        answer["rows"],
+        answer["parquet_mb"]
+    );
+    println!("| days | p50 ms | p95 ms | p99 ms |\n|---:|---:|---:|---:|");
+    for days in ["7", "90"] {
+        let mut times: Vec<f64> = answer["runs"][days]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default();
+        times.sort_by(f64::total_cmp);
+        let pct = |p| percentile(&times, p);
+        println!(
+            "| {days} | {:.1} | {:.1} | {:.1} |",
+            pct(0.5),
+            pct(0.95),
+            pct(0.99)
+        );
+    }
+    Ok(())
+}
+
+fn duckdb_version() -> String {
+    Command::new("python3")
+        .args(["-c", "import duckdb; print(duckdb.__version__)"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
