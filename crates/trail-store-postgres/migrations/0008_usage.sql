@@ -91,3 +91,7 @@ INSERT INTO usage_backfill SELECT DISTINCT account_id FROM events;
 CREATE INDEX events_by_error ON events (account_id, error_signature, event_time DESC)
     WHERE error_signature IS NOT NULL;
 CREATE INDEX users_sessions_by_start ON users_sessions (account_id, started);
+
+-- The actions before an error in its session: the session's events by time.
+DROP INDEX events_by_session;
+CREATE INDEX events_by_session ON events (account_id, session_id, event_time);

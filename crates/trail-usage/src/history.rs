@@ -67,9 +67,10 @@ impl Usage<'_> {
         let mut seen: HashSet<Node> = HashSet::from([start.clone()]);
         let mut queue = VecDeque::from([(start.clone(), events, 0usize)]);
         let mut complete = true;
+        let mut known = HashMap::new();
         while let Some((node, events, depth)) = queue.pop_front() {
             for e in &events {
-                for source in self.sources(e, &kinds).await? {
+                for source in self.sources(e, &kinds, &mut known).await? {
                     edges
                         .entry((source.clone(), node.clone()))
                         .or_default()
@@ -99,21 +100,34 @@ impl Usage<'_> {
         ))
     }
 
-    /// The resources an event's parameters name.
-    async fn sources(&self, e: &Event, kinds: &BTreeSet<String>) -> UsageResult<Vec<Node>> {
+    /// The resources an event's parameters name; `known` remembers each
+    /// reference already looked up.
+    async fn sources(
+        &self,
+        e: &Event,
+        kinds: &BTreeSet<String>,
+        known: &mut HashMap<String, Option<Node>>,
+    ) -> UsageResult<Vec<Node>> {
         let mut out = Vec::new();
         for value in e.body.params.values() {
-            let found = match value {
-                ParamValue::EntityId(id) => self.find_by_id(&id.to_string()).await?,
+            let reference = match value {
+                ParamValue::EntityId(id) => id.to_string(),
                 ParamValue::String(s) => match s.split_once(':') {
-                    Some((kind, name)) if kinds.contains(kind) && !name.is_empty() => {
-                        self.find_by_name(kind, name.trim()).await?
+                    Some((kind, name)) if kinds.contains(kind) && !name.trim().is_empty() => {
+                        s.clone()
                     }
-                    _ => None,
+                    _ => continue,
                 },
-                _ => None,
+                _ => continue,
             };
-            out.extend(found);
+            if !known.contains_key(&reference) {
+                let found = match reference.split_once(':') {
+                    Some((kind, name)) => self.find_by_name(kind, name.trim()).await?,
+                    None => self.find_by_id(&reference).await?,
+                };
+                known.insert(reference.clone(), found);
+            }
+            out.extend(known[&reference].clone());
         }
         Ok(out)
     }
@@ -124,14 +138,15 @@ impl Usage<'_> {
         Ok(page.events.first().and_then(node_of))
     }
 
-    /// The resource of this kind called `name` (or with this id).
+    /// The resource of this kind called `name` (or with this id), found
+    /// through the text index.
     async fn find_by_name(&self, kind: &str, name: &str) -> UsageResult<Option<Node>> {
         let Ok(k) = ResourceKind::parse(kind) else {
             return Ok(None);
         };
         let filter = filter_of(vec![
             Condition::Kind(vec![k]),
-            Condition::Resource(vec![name.to_string()]),
+            Condition::Text(name.to_string()),
         ]);
         let page = self.search(filter, None, 200).await?;
         Ok(page
