@@ -4,10 +4,15 @@
 //!
 //! A *cell* counts the events of one time bucket (an hour or a day) that share
 //! the values of a cuboid's dimensions; the dimensions a cuboid lacks are blank.
-//! Several cuboids of the same events are kept, from narrow (per person) to full
-//! (every dimension), and a question reads the smallest one that has every
-//! dimension it groups or filters by ([`Cuboid::covering`]). Distinct people are
-//! counted from cuboids that keep the person, so they are exact for any range.
+//! Several cuboids of the same events are kept, from narrow (per source) to
+//! full (every dimension), and a question reads the smallest one that has every
+//! dimension it groups or filters by ([`Cuboid::covering`]).
+//!
+//! People are not a dimension: each cell carries a [`Tallies`], the events,
+//! failures and errors of every person in it, packed by the person's number.
+//! So a question about people (who, how many, filtered to a group) reads as
+//! few cells as one that is not, and distinct people over any range are the
+//! union of the cells' people: exact.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -22,14 +27,13 @@ pub struct Dims(u8);
 
 impl Dims {
     pub const NONE: Dims = Dims(0);
-    pub const USER: Dims = Dims(1);
     pub const TYPE: Dims = Dims(1 << 1);
     pub const PACKAGE: Dims = Dims(1 << 2);
     pub const KIND: Dims = Dims(1 << 3);
     pub const FUNCTION: Dims = Dims(1 << 4);
     pub const SOURCE: Dims = Dims(1 << 5);
     pub const LEVEL: Dims = Dims(1 << 6);
-    pub const ALL: Dims = Dims(0x7f);
+    pub const ALL: Dims = Dims(0x7e);
 
     pub const fn with(self, other: Dims) -> Dims {
         Dims(self.0 | other.0)
@@ -68,40 +72,32 @@ pub struct Cuboid {
 pub const CUBOIDS: &[Cuboid] = &[
     Cuboid {
         id: 1,
-        name: "people",
-        dims: Dims::USER.with(Dims::SOURCE),
+        name: "sources",
+        dims: Dims::SOURCE,
         runs_only: false,
     },
     Cuboid {
         id: 2,
         name: "packages",
-        dims: Dims::PACKAGE.with(Dims::USER),
+        dims: Dims::PACKAGE,
         runs_only: false,
     },
     Cuboid {
         id: 3,
-        name: "types",
-        dims: Dims::TYPE.with(Dims::USER),
+        name: "levels",
+        dims: Dims::LEVEL.with(Dims::SOURCE),
         runs_only: false,
     },
     Cuboid {
         id: 4,
-        name: "features",
-        dims: Dims::TYPE
-            .with(Dims::PACKAGE)
-            .with(Dims::KIND)
-            .with(Dims::FUNCTION)
-            .with(Dims::SOURCE)
-            .with(Dims::LEVEL),
+        name: "types",
+        dims: Dims::TYPE.with(Dims::PACKAGE),
         runs_only: false,
     },
     Cuboid {
         id: 5,
         name: "functions",
-        dims: Dims::PACKAGE
-            .with(Dims::KIND)
-            .with(Dims::FUNCTION)
-            .with(Dims::USER),
+        dims: Dims::PACKAGE.with(Dims::KIND).with(Dims::FUNCTION),
         runs_only: true,
     },
     Cuboid {
@@ -192,6 +188,76 @@ impl Measures {
     }
 }
 
+/// One person's events, failures and errors in a cell.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub events: i64,
+    pub failures: i64,
+    pub errors: i64,
+}
+
+impl Tally {
+    pub fn add(&mut self, o: &Tally) {
+        self.events += o.events;
+        self.failures += o.failures;
+        self.errors += o.errors;
+    }
+}
+
+/// The people of a cell, each by their number in the account (`usage_people.num`),
+/// with their tally.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tallies(pub BTreeMap<u32, Tally>);
+
+impl Tallies {
+    pub fn add(&mut self, person: u32, t: &Tally) {
+        self.0.entry(person).or_default().add(t);
+    }
+
+    pub fn merge(&mut self, o: &Tallies) {
+        for (p, t) in &o.0 {
+            self.add(*p, t);
+        }
+    }
+
+    /// Compact bytes: (number delta, events, failures, errors) as varints.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(1 + self.0.len() * 4);
+        put_varint(&mut out, self.0.len() as u64);
+        let mut previous = 0u32;
+        for (p, t) in &self.0 {
+            put_varint(&mut out, u64::from(p - previous));
+            previous = *p;
+            for v in [t.events, t.failures, t.errors] {
+                put_varint(&mut out, v.max(0) as u64);
+            }
+        }
+        out
+    }
+
+    pub fn decode(mut bytes: &[u8]) -> Result<Tallies, String> {
+        let bytes = &mut bytes;
+        let len = get_varint(bytes)?;
+        let mut out = BTreeMap::new();
+        let mut person = 0u64;
+        for _ in 0..len {
+            person += get_varint(bytes)?;
+            let mut next = || get_varint(bytes).map(|v| v as i64);
+            let t = Tally {
+                events: next()?,
+                failures: next()?,
+                errors: next()?,
+            };
+            let person = u32::try_from(person).map_err(|_| "person number out of range")?;
+            out.insert(person, t);
+        }
+        if !bytes.is_empty() {
+            return Err("tallies have trailing bytes".into());
+        }
+        Ok(Tallies(out))
+    }
+}
+
 /// A cell's identity. Blank dimensions are the nil id, 0 and "".
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CellKey {
@@ -199,7 +265,6 @@ pub struct CellKey {
     pub cuboid: i16,
     pub grain: Grain,
     pub bucket: DateTime<Utc>,
-    pub user: Uuid,
     pub type_id: i64,
     pub package: String,
     pub kind: String,
@@ -231,7 +296,6 @@ pub struct ErrorKey {
     pub package: String,
     pub kind: String,
     pub function: String,
-    pub user: Uuid,
 }
 
 /// When something was first and last seen, and (for labels) what it was last called.
@@ -333,12 +397,33 @@ impl<'a> Fact<'a> {
     }
 }
 
+/// What a batch adds to one cell: its counts and each person's tally, by
+/// person id (the store numbers them).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cell {
+    pub measures: Measures,
+    pub people: BTreeMap<Uuid, Tally>,
+}
+
+impl Cell {
+    fn add(&mut self, m: &Measures, person: Option<Uuid>) {
+        self.measures.merge(m);
+        if let Some(p) = person {
+            self.people.entry(p).or_default().add(&Tally {
+                events: m.events,
+                failures: m.failures,
+                errors: m.errors,
+            });
+        }
+    }
+}
+
 /// What one batch adds to the rollups, merged per key; the store adds it to its tables.
 #[derive(Debug, Default)]
 pub struct Delta {
-    pub cells: HashMap<CellKey, Measures>,
+    pub cells: HashMap<CellKey, Cell>,
     pub durations: HashMap<OperationKey, Sketch>,
-    pub errors: HashMap<ErrorKey, i64>,
+    pub errors: HashMap<ErrorKey, Cell>,
     /// Per (account, person): first and last event.
     pub people: HashMap<(Uuid, Uuid), Seen>,
     /// Packages and functions, labelled with the function's latest name.
@@ -367,7 +452,7 @@ impl Delta {
                     continue;
                 }
                 let key = cell_key(f, cuboid, grain, bucket, function);
-                self.cells.entry(key).or_default().merge(&m);
+                self.cells.entry(key).or_default().add(&m, f.user);
             }
             if let Some(ms) = f.duration_ms {
                 self.durations
@@ -384,8 +469,7 @@ impl Delta {
                     .add(ms);
             }
             if let Some((signature, _)) = f.error {
-                *self
-                    .errors
+                self.errors
                     .entry(ErrorKey {
                         account: f.account,
                         grain,
@@ -395,9 +479,9 @@ impl Delta {
                         package: f.package.unwrap_or("").to_string(),
                         kind: f.kind.unwrap_or("").to_string(),
                         function: function.to_string(),
-                        user: f.user.unwrap_or_default(),
                     })
-                    .or_default() += 1;
+                    .or_default()
+                    .add(&m, f.user);
             }
         }
         self.note_seen(f, function);
@@ -458,11 +542,6 @@ fn cell_key(
         cuboid: cuboid.id,
         grain,
         bucket,
-        user: if cuboid.dims.contains(Dims::USER) {
-            f.user.unwrap_or_default()
-        } else {
-            Uuid::nil()
-        },
         type_id: if cuboid.dims.contains(Dims::TYPE) {
             f.type_id
         } else {
@@ -641,20 +720,59 @@ mod tests {
 
     #[test]
     fn the_navigator_takes_the_smallest_cuboid_that_has_the_dimensions() {
-        assert_eq!(Cuboid::covering(Dims::USER, false).name, "people");
+        assert_eq!(Cuboid::covering(Dims::NONE, false).name, "sources");
         assert_eq!(Cuboid::covering(Dims::PACKAGE, false).name, "packages");
+        assert_eq!(Cuboid::covering(Dims::LEVEL, false).name, "levels");
+        assert_eq!(
+            Cuboid::covering(Dims::TYPE | Dims::PACKAGE, false).name,
+            "types"
+        );
+        assert_eq!(Cuboid::covering(Dims::FUNCTION, true).name, "functions");
+        assert_eq!(Cuboid::covering(Dims::FUNCTION, false).name, "all");
         assert_eq!(
             Cuboid::covering(Dims::TYPE | Dims::LEVEL, false).name,
-            "features"
-        );
-        assert_eq!(
-            Cuboid::covering(Dims::FUNCTION | Dims::USER, true).name,
-            "functions"
-        );
-        assert_eq!(
-            Cuboid::covering(Dims::FUNCTION | Dims::USER, false).name,
             "all"
         );
-        assert_eq!(Cuboid::covering(Dims::ALL, false).name, "all");
+    }
+
+    #[test]
+    fn tallies_merge_and_round_trip() {
+        let mut a = Tallies::default();
+        a.add(
+            3,
+            &Tally {
+                events: 2,
+                failures: 1,
+                errors: 0,
+            },
+        );
+        a.add(
+            70_000,
+            &Tally {
+                events: 1,
+                failures: 0,
+                errors: 1,
+            },
+        );
+        let mut b = Tallies::default();
+        b.add(
+            3,
+            &Tally {
+                events: 5,
+                failures: 0,
+                errors: 2,
+            },
+        );
+        a.merge(&b);
+        assert_eq!(
+            a.0[&3],
+            Tally {
+                events: 7,
+                failures: 1,
+                errors: 2
+            }
+        );
+        assert_eq!(Tallies::decode(&a.encode()).unwrap(), a);
+        assert!(Tallies::decode(&[2, 1]).is_err());
     }
 }

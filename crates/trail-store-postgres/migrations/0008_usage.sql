@@ -1,13 +1,13 @@
 -- Usage rollups (crates/trail-core/src/rollup.rs, docs/usage-analysis.md),
 -- maintained in the transaction that stores the events. Buckets are the start
--- of an hour (grain 0) or a UTC day (grain 1). Blank dimensions are the nil
--- uuid, 0 and ''.
+-- of an hour (grain 0) or a UTC day (grain 1). Blank dimensions are 0 and
+-- ''. `people` holds each person's events, failures and errors in the cell, by
+-- person number (usage_people.num), packed as varints.
 CREATE TABLE usage_cells (
     account_id     uuid NOT NULL,
     cuboid         smallint NOT NULL,
     grain          smallint NOT NULL,
     bucket         timestamptz NOT NULL,
-    user_id        uuid NOT NULL,
     event_type_id  bigint NOT NULL,
     package        text NOT NULL,
     resource_kind  text NOT NULL,
@@ -20,8 +20,9 @@ CREATE TABLE usage_cells (
     timed          bigint NOT NULL,
     duration_sum   bigint NOT NULL,
     duration_max   bigint NOT NULL,
-    PRIMARY KEY (account_id, cuboid, grain, bucket, user_id, event_type_id, package,
-                 resource_kind, function, source, level)
+    people         bytea NOT NULL,
+    PRIMARY KEY (account_id, cuboid, grain, bucket, event_type_id, package, resource_kind,
+                 function, source, level)
 );
 
 -- Per operation and bucket, a mergeable sketch of its durations (DDSketch, 2%).
@@ -37,7 +38,7 @@ CREATE TABLE usage_durations (
     PRIMARY KEY (account_id, grain, bucket, event_type_id, package, resource_kind, function)
 );
 
--- Occurrences of each error signature per bucket, where and to whom.
+-- Occurrences of each error signature per bucket and place, with whom they hit.
 CREATE TABLE usage_errors (
     account_id     uuid NOT NULL,
     grain          smallint NOT NULL,
@@ -47,10 +48,9 @@ CREATE TABLE usage_errors (
     package        text NOT NULL,
     resource_kind  text NOT NULL,
     function       text NOT NULL,
-    user_id        uuid NOT NULL,
     occurrences    bigint NOT NULL,
-    PRIMARY KEY (account_id, grain, bucket, signature, event_type_id, package, resource_kind, function,
-                 user_id)
+    people         bytea NOT NULL,
+    PRIMARY KEY (account_id, grain, bucket, signature, event_type_id, package, resource_kind, function)
 );
 
 -- First and last seen: people (for "new users"), packages and functions (for
@@ -58,9 +58,12 @@ CREATE TABLE usage_errors (
 CREATE TABLE usage_people (
     account_id  uuid NOT NULL,
     user_id     uuid NOT NULL,
+    -- The person's number in the rollups' tallies: 1, 2, 3, ... per account.
+    num         integer NOT NULL,
     first_seen  timestamptz NOT NULL,
     last_seen   timestamptz NOT NULL,
-    PRIMARY KEY (account_id, user_id)
+    PRIMARY KEY (account_id, user_id),
+    UNIQUE (account_id, num)
 );
 
 CREATE TABLE usage_features (

@@ -5,11 +5,13 @@
 //! the round trips do not grow with the batch; the tables' statements are
 //! pipelined.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Client, Transaction};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
-use trail_core::rollup::{Delta, Fact, Measures, OperationKey, Seen, Sketch};
+use trail_core::rollup::{Cell, Delta, Fact, Measures, Seen, Sketch, Tallies};
 use trail_core::{Level, Status};
 use trail_store::rollups::{
     error_sessions_sql, rollup_sql, Column, RollupQuery, RollupRow, RollupTable, SeenRow, SeenTable,
@@ -25,11 +27,17 @@ use crate::rows::get;
 /// Adds the delta to the rollup tables. The caller holds the row locks of the
 /// delta's accounts, so no other transaction changes their rollups meanwhile.
 pub(crate) async fn write(tx: &Transaction<'_>, delta: &Delta) -> StoreResult<()> {
+    // Cells and errors store people by number, so they wait for the numbering.
+    let tallied = async {
+        let numbers = write_people(tx, delta).await?;
+        futures::try_join!(
+            write_cells(tx, delta, &numbers),
+            write_errors(tx, delta, &numbers)
+        )
+    };
     futures::try_join!(
-        write_cells(tx, delta),
+        tallied,
         write_durations(tx, delta),
-        write_errors(tx, delta),
-        write_people(tx, delta),
         write_features(tx, delta),
         write_signatures(tx, delta),
     )
@@ -57,36 +65,240 @@ async fn upsert(
     query(tx, sql, &refs(&params)).await.map(drop)
 }
 
-const CELLS: &str = "INSERT INTO usage_cells (account_id, cuboid, grain, bucket, user_id, event_type_id,
-        package, resource_kind, function, source, level,
-        events, failures, errors, timed, duration_sum, duration_max)
-    SELECT * FROM unnest($1::uuid[], $2::int2[], $3::int2[], $4::timestamptz[], $5::uuid[], $6::int8[],
-        $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
-        $12::int8[], $13::int8[], $14::int8[], $15::int8[], $16::int8[], $17::int8[])
-    ON CONFLICT (account_id, cuboid, grain, bucket, user_id, event_type_id, package, resource_kind,
-        function, source, level)
-    DO UPDATE SET events = usage_cells.events + excluded.events,
-        failures = usage_cells.failures + excluded.failures,
-        errors = usage_cells.errors + excluded.errors,
-        timed = usage_cells.timed + excluded.timed,
-        duration_sum = usage_cells.duration_sum + excluded.duration_sum,
-        duration_max = GREATEST(usage_cells.duration_max, excluded.duration_max)";
+/// Columns, each with the type of its array parameter.
+type Columns<'a> = &'a [(&'a str, &'a str)];
 
-async fn write_cells(tx: &Transaction<'_>, delta: &Delta) -> StoreResult<()> {
+fn names(columns: Columns) -> String {
+    let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
+    names.join(", ")
+}
+
+/// `$1::type[], $2::type[], ...`: a parameter per column.
+fn arrays(columns: Columns) -> String {
+    let arrays: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, t))| format!("${}::{t}[]", i + 1))
+        .collect();
+    arrays.join(", ")
+}
+
+/// An upsert of rows given as arrays of the `key` columns, then of the
+/// `values` ones; on a stored key it sets `update`, where `t` is the stored row.
+fn upsert_sql(table: &str, key: Columns, values: Columns, update: &str) -> String {
+    let columns: Vec<(&str, &str)> = key.iter().chain(values).copied().collect();
+    format!(
+        "INSERT INTO {table} AS t ({}) SELECT * FROM unnest({}) \
+         ON CONFLICT ({}) DO UPDATE SET {update}",
+        names(&columns),
+        arrays(&columns),
+        names(key)
+    )
+}
+
+/// A rollup table whose rows the delta adds to.
+struct Table {
+    name: &'static str,
+    key: Columns<'static>,
+    /// The other columns, in the order of their parameters.
+    values: Columns<'static>,
+    /// How a stored row takes the delta's.
+    update: &'static str,
+}
+
+impl Table {
+    fn upsert_sql(&self) -> String {
+        upsert_sql(self.name, self.key, self.values, self.update)
+    }
+}
+
+const CELLS: Table = Table {
+    name: "usage_cells",
+    key: &[
+        ("account_id", "uuid"),
+        ("cuboid", "int2"),
+        ("grain", "int2"),
+        ("bucket", "timestamptz"),
+        ("event_type_id", "int8"),
+        ("package", "text"),
+        ("resource_kind", "text"),
+        ("function", "text"),
+        ("source", "text"),
+        ("level", "text"),
+    ],
+    values: &[
+        ("events", "int8"),
+        ("failures", "int8"),
+        ("errors", "int8"),
+        ("timed", "int8"),
+        ("duration_sum", "int8"),
+        ("duration_max", "int8"),
+        ("people", "bytea"),
+    ],
+    update: "events = t.events + excluded.events, failures = t.failures + excluded.failures, \
+        errors = t.errors + excluded.errors, timed = t.timed + excluded.timed, \
+        duration_sum = t.duration_sum + excluded.duration_sum, \
+        duration_max = GREATEST(t.duration_max, excluded.duration_max), people = excluded.people",
+};
+
+const DURATIONS: Table = Table {
+    name: "usage_durations",
+    key: &[
+        ("account_id", "uuid"),
+        ("grain", "int2"),
+        ("bucket", "timestamptz"),
+        ("event_type_id", "int8"),
+        ("package", "text"),
+        ("resource_kind", "text"),
+        ("function", "text"),
+    ],
+    values: &[("sketch", "bytea")],
+    update: "sketch = excluded.sketch",
+};
+
+const ERRORS: Table = Table {
+    name: "usage_errors",
+    key: &[
+        ("account_id", "uuid"),
+        ("grain", "int2"),
+        ("bucket", "timestamptz"),
+        ("signature", "text"),
+        ("event_type_id", "int8"),
+        ("package", "text"),
+        ("resource_kind", "text"),
+        ("function", "text"),
+    ],
+    values: &[("occurrences", "int8"), ("people", "bytea")],
+    update: "occurrences = t.occurrences + excluded.occurrences, people = excluded.people",
+};
+
+/// The stored `column` of each of `len` keys, given as arrays of the table's
+/// key columns (`params`); `None` for a key not stored yet.
+async fn stored(
+    tx: &Transaction<'_>,
+    table: &Table,
+    column: &str,
+    params: &Params<'_>,
+    len: usize,
+) -> StoreResult<Vec<Option<Vec<u8>>>> {
+    let mut out = vec![None; len];
+    if len == 0 {
+        return Ok(out);
+    }
+    // The ordinality says which key each stored value belongs to.
+    let (name, key) = (table.name, names(table.key));
+    let sql = format!(
+        "SELECT k.n, t.{column} FROM unnest({}) WITH ORDINALITY AS k({key}, n) \
+         JOIN {name} t USING ({key})",
+        arrays(table.key)
+    );
+    for row in query(tx, &sql, &refs(params)).await? {
+        let n: i64 = get(&row, "n")?;
+        let slot = usize::try_from(n - 1)
+            .ok()
+            .and_then(|i| out.get_mut(i))
+            .ok_or_else(|| corrupt(format!("no {name} key {n}")))?;
+        *slot = Some(get(&row, column)?);
+    }
+    Ok(out)
+}
+
+/// Each person's number in the tallies, per (account, person).
+type Numbers = HashMap<(Uuid, Uuid), u32>;
+
+/// Records the people's first and last events and returns everyone's number.
+/// New people are numbered after their account's highest number; one statement
+/// does not see its own inserts, so it ranks the batch's new people itself. The
+/// account's row lock (held by appends and rebuilds) keeps the highest current.
+const PEOPLE: &str = "WITH k AS (
+        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[])
+            AS k(account_id, user_id, first_seen, last_seen)),
+    numbered AS (
+        SELECT k.*, COALESCE(p.num, highest.num + row_number() OVER (
+            PARTITION BY k.account_id, p.num IS NULL ORDER BY k.first_seen, k.user_id)) AS num
+        FROM k LEFT JOIN usage_people p USING (account_id, user_id)
+        CROSS JOIN LATERAL (SELECT COALESCE(MAX(num), 0) AS num FROM usage_people
+            WHERE account_id = k.account_id) highest)
+    INSERT INTO usage_people AS t (account_id, user_id, num, first_seen, last_seen)
+    SELECT account_id, user_id, num, first_seen, last_seen FROM numbered
+    ON CONFLICT (account_id, user_id) DO UPDATE SET
+        first_seen = LEAST(t.first_seen, excluded.first_seen),
+        last_seen = GREATEST(t.last_seen, excluded.last_seen)
+    RETURNING account_id, user_id, num";
+
+async fn write_people(tx: &Transaction<'_>, delta: &Delta) -> StoreResult<Numbers> {
+    let e: Vec<_> = delta.people.iter().collect();
+    if e.is_empty() {
+        return Ok(Numbers::new());
+    }
+    let params = with_seen(
+        vec![
+            array(&e, |((account, _), _)| *account),
+            array(&e, |((_, user), _)| *user),
+        ],
+        &e,
+        false,
+    );
+    let rows = query(tx, PEOPLE, &refs(&params)).await?;
+    rows.iter()
+        .map(|r| {
+            let num = u32::try_from(get::<i32>(r, "num")?).map_err(corrupt)?;
+            Ok(((get(r, "account_id")?, get(r, "user_id")?), num))
+        })
+        .collect()
+}
+
+/// Adds cells that carry people to `table`: reads the stored tallies of their
+/// keys (`params`, the key columns), adds each cell's people by number, and
+/// upserts the keys with `values` (the other columns but the people) and the
+/// merged tallies.
+async fn write_tallied<'a>(
+    tx: &Transaction<'_>,
+    table: &Table,
+    cells: &[(Uuid, &Cell)],
+    numbers: &Numbers,
+    mut params: Params<'a>,
+    values: Params<'a>,
+) -> StoreResult<()> {
+    let stored = stored(tx, table, "people", &params, cells.len()).await?;
+    let people = cells
+        .iter()
+        .zip(stored)
+        .map(|(&(account, cell), bytes)| {
+            let mut tallies = match bytes {
+                Some(bytes) => Tallies::decode(&bytes).map_err(StoreError::Corrupt)?,
+                None => Tallies::default(),
+            };
+            for (person, t) in &cell.people {
+                let num = numbers
+                    .get(&(account, *person))
+                    .ok_or_else(|| corrupt(format!("person {person} has no number")))?;
+                tallies.add(*num, t);
+            }
+            Ok(tallies.encode())
+        })
+        .collect::<StoreResult<Vec<Vec<u8>>>>()?;
+    params.extend(values);
+    params.push(Box::new(people));
+    upsert(tx, cells.len(), &table.upsert_sql(), params).await
+}
+
+async fn write_cells(tx: &Transaction<'_>, delta: &Delta, numbers: &Numbers) -> StoreResult<()> {
     let e: Vec<_> = delta.cells.iter().collect();
-    let measure = |f: fn(&Measures) -> i64| array(&e, move |(_, m)| f(m));
-    let params = vec![
+    let key = vec![
         array(&e, |(k, _)| k.account),
         array(&e, |(k, _)| k.cuboid),
         array(&e, |(k, _)| k.grain.code()),
         array(&e, |(k, _)| k.bucket),
-        array(&e, |(k, _)| k.user),
         array(&e, |(k, _)| k.type_id),
         array(&e, |(k, _)| k.package.as_str()),
         array(&e, |(k, _)| k.kind.as_str()),
         array(&e, |(k, _)| k.function.as_str()),
         array(&e, |(k, _)| k.source.as_str()),
         array(&e, |(k, _)| k.level.as_str()),
+    ];
+    let measure = |f: fn(&Measures) -> i64| array(&e, move |(_, c)| f(&c.measures));
+    let values = vec![
         measure(|m| m.events),
         measure(|m| m.failures),
         measure(|m| m.errors),
@@ -94,78 +306,13 @@ async fn write_cells(tx: &Transaction<'_>, delta: &Delta) -> StoreResult<()> {
         measure(|m| m.duration_sum),
         measure(|m| m.duration_max),
     ];
-    upsert(tx, e.len(), CELLS, params).await
+    let cells: Vec<_> = e.iter().map(|(k, c)| (k.account, *c)).collect();
+    write_tallied(tx, &CELLS, &cells, numbers, key, values).await
 }
 
-/// The key columns of `usage_durations`, as arrays for `unnest`.
-const OPERATION_ARRAYS: &str =
-    "$1::uuid[], $2::int2[], $3::timestamptz[], $4::int8[], $5::text[], $6::text[], $7::text[]";
-
-fn operation_params<'a>(e: &'a [(&OperationKey, Sketch)]) -> Params<'a> {
-    vec![
-        array(e, |(k, _)| k.account),
-        array(e, |(k, _)| k.grain.code()),
-        array(e, |(k, _)| k.bucket),
-        array(e, |(k, _)| k.type_id),
-        array(e, |(k, _)| k.package.as_str()),
-        array(e, |(k, _)| k.kind.as_str()),
-        array(e, |(k, _)| k.function.as_str()),
-    ]
-}
-
-/// Sketches merge in Rust: read the stored ones, add the delta's, write back.
-async fn write_durations(tx: &Transaction<'_>, delta: &Delta) -> StoreResult<()> {
-    let mut e: Vec<(&OperationKey, Sketch)> = delta
-        .durations
-        .iter()
-        .map(|(k, s)| (k, s.clone()))
-        .collect();
-    if e.is_empty() {
-        return Ok(());
-    }
-    // The ordinality says which key each stored sketch belongs to.
-    let read = format!(
-        "SELECT k.n, d.sketch FROM unnest({OPERATION_ARRAYS}) \
-            WITH ORDINALITY AS k(account_id, grain, bucket, event_type_id, package, resource_kind, function, n) \
-         JOIN usage_durations d USING (account_id, grain, bucket, event_type_id, package, resource_kind, function)"
-    );
-    let stored = query(tx, &read, &refs(&operation_params(&e))).await?;
-    for row in &stored {
-        let n: i64 = get(row, "n")?;
-        let entry = usize::try_from(n - 1)
-            .ok()
-            .and_then(|i| e.get_mut(i))
-            .ok_or_else(|| corrupt(format!("no duration key {n}")))?;
-        entry.1.merge(&decode(get(row, "sketch")?)?);
-    }
-    let write = format!(
-        "INSERT INTO usage_durations (account_id, grain, bucket, event_type_id, package, resource_kind, \
-            function, sketch) \
-         SELECT * FROM unnest({OPERATION_ARRAYS}, $8::bytea[]) \
-         ON CONFLICT (account_id, grain, bucket, event_type_id, package, resource_kind, function) \
-         DO UPDATE SET sketch = excluded.sketch"
-    );
-    let mut params = operation_params(&e);
-    params.push(array(&e, |(_, s)| s.encode()));
-    upsert(tx, e.len(), &write, params).await
-}
-
-fn decode(bytes: &[u8]) -> StoreResult<Sketch> {
-    Sketch::decode(bytes).map_err(StoreError::Corrupt)
-}
-
-const ERRORS: &str =
-    "INSERT INTO usage_errors (account_id, grain, bucket, signature, event_type_id,
-        package, resource_kind, function, user_id, occurrences)
-    SELECT * FROM unnest($1::uuid[], $2::int2[], $3::timestamptz[], $4::text[], $5::int8[],
-        $6::text[], $7::text[], $8::text[], $9::uuid[], $10::int8[])
-    ON CONFLICT (account_id, grain, bucket, signature, event_type_id, package, resource_kind,
-        function, user_id)
-    DO UPDATE SET occurrences = usage_errors.occurrences + excluded.occurrences";
-
-async fn write_errors(tx: &Transaction<'_>, delta: &Delta) -> StoreResult<()> {
+async fn write_errors(tx: &Transaction<'_>, delta: &Delta, numbers: &Numbers) -> StoreResult<()> {
     let e: Vec<_> = delta.errors.iter().collect();
-    let params = vec![
+    let key = vec![
         array(&e, |(k, _)| k.account),
         array(&e, |(k, _)| k.grain.code()),
         array(&e, |(k, _)| k.bucket),
@@ -174,44 +321,61 @@ async fn write_errors(tx: &Transaction<'_>, delta: &Delta) -> StoreResult<()> {
         array(&e, |(k, _)| k.package.as_str()),
         array(&e, |(k, _)| k.kind.as_str()),
         array(&e, |(k, _)| k.function.as_str()),
-        array(&e, |(k, _)| k.user),
-        array(&e, |(_, n)| **n),
     ];
-    upsert(tx, e.len(), ERRORS, params).await
+    let occurrences = vec![array(&e, |(_, c)| c.measures.events)];
+    let cells: Vec<_> = e.iter().map(|(k, c)| (k.account, *c)).collect();
+    write_tallied(tx, &ERRORS, &cells, numbers, key, occurrences).await
+}
+
+/// Sketches merge in Rust: read the stored ones, add the delta's, write back.
+async fn write_durations(tx: &Transaction<'_>, delta: &Delta) -> StoreResult<()> {
+    let e: Vec<_> = delta.durations.iter().collect();
+    let mut params = vec![
+        array(&e, |(k, _)| k.account),
+        array(&e, |(k, _)| k.grain.code()),
+        array(&e, |(k, _)| k.bucket),
+        array(&e, |(k, _)| k.type_id),
+        array(&e, |(k, _)| k.package.as_str()),
+        array(&e, |(k, _)| k.kind.as_str()),
+        array(&e, |(k, _)| k.function.as_str()),
+    ];
+    let stored = stored(tx, &DURATIONS, "sketch", &params, e.len()).await?;
+    let sketches = e
+        .iter()
+        .zip(stored)
+        .map(|((_, sketch), bytes)| {
+            let mut merged = match bytes {
+                Some(bytes) => decode(&bytes)?,
+                None => Sketch::default(),
+            };
+            merged.merge(sketch);
+            Ok(merged.encode())
+        })
+        .collect::<StoreResult<Vec<Vec<u8>>>>()?;
+    params.push(Box::new(sketches));
+    upsert(tx, e.len(), &DURATIONS.upsert_sql(), params).await
+}
+
+fn decode(bytes: &[u8]) -> StoreResult<Sketch> {
+    Sketch::decode(bytes).map_err(StoreError::Corrupt)
 }
 
 /// An upsert into a first-and-last-seen table, from arrays of the `key` columns
 /// (name, type), then of first_seen, last_seen and the `label` column, if any.
 /// First seen keeps the earliest, last seen (and its label) the latest.
-fn seen_sql(table: &str, key: &[(&str, &str)], label: Option<&str>) -> String {
-    let mut columns: Vec<&str> = key.iter().map(|(c, _)| *c).collect();
-    let mut types: Vec<&str> = key.iter().map(|(_, t)| *t).collect();
-    columns.extend(["first_seen", "last_seen"]);
-    types.extend(["timestamptz", "timestamptz"]);
-    let mut update = format!(
-        "first_seen = LEAST({table}.first_seen, excluded.first_seen), \
-         last_seen = GREATEST({table}.last_seen, excluded.last_seen)"
-    );
+fn seen_sql(table: &str, key: Columns, label: Option<&str>) -> String {
+    let mut values = vec![("first_seen", "timestamptz"), ("last_seen", "timestamptz")];
+    let mut update = "first_seen = LEAST(t.first_seen, excluded.first_seen), \
+         last_seen = GREATEST(t.last_seen, excluded.last_seen)"
+        .to_string();
     if let Some(label) = label {
-        columns.push(label);
-        types.push("text");
+        values.push((label, "text"));
         update += &format!(
-            ", {label} = CASE WHEN excluded.last_seen >= {table}.last_seen \
-             THEN excluded.{label} ELSE {table}.{label} END"
+            ", {label} = CASE WHEN excluded.last_seen >= t.last_seen \
+             THEN excluded.{label} ELSE t.{label} END"
         );
     }
-    let arrays: Vec<String> = types
-        .iter()
-        .enumerate()
-        .map(|(i, t)| format!("${}::{t}[]", i + 1))
-        .collect();
-    let key: Vec<&str> = key.iter().map(|(c, _)| *c).collect();
-    format!(
-        "INSERT INTO {table} ({}) SELECT * FROM unnest({}) ON CONFLICT ({}) DO UPDATE SET {update}",
-        columns.join(", "),
-        arrays.join(", "),
-        key.join(", ")
-    )
+    upsert_sql(table, key, &values, &update)
 }
 
 /// `params` (the key columns) followed by first seen, last seen and, when
@@ -223,20 +387,6 @@ fn with_seen<'a, K>(mut params: Params<'a>, e: &'a [(&K, &Seen)], labelled: bool
         params.push(array(e, |(_, s)| s.label.as_str()));
     }
     params
-}
-
-async fn write_people(tx: &Transaction<'_>, delta: &Delta) -> StoreResult<()> {
-    let e: Vec<_> = delta.people.iter().collect();
-    let sql = seen_sql(
-        "usage_people",
-        &[("account_id", "uuid"), ("user_id", "uuid")],
-        None,
-    );
-    let key = vec![
-        array(&e, |((account, _), _)| *account),
-        array(&e, |((_, user), _)| *user),
-    ];
-    upsert(tx, e.len(), &sql, with_seen(key, &e, false)).await
 }
 
 async fn write_features(tx: &Transaction<'_>, delta: &Delta) -> StoreResult<()> {
@@ -308,7 +458,6 @@ fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
     for (i, column) in table.columns().iter().enumerate() {
         let i = i + 1;
         match column {
-            Column::User => out.user = get(r, i)?,
             Column::Type => out.type_id = get(r, i)?,
             Column::Package => out.package = get(r, i)?,
             Column::Kind => out.kind = get(r, i)?,
@@ -329,16 +478,24 @@ fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
                 timed: int(3)?,
                 duration_sum: int(4)?,
                 duration_max: int(5)?,
-            }
+            };
+            out.people = tallies(r, i + 6)?;
         }
         RollupTable::Durations => {
             let sketch = decode(get(r, i)?)?;
             out.measures.timed = sketch.count() as i64;
             out.sketch = Some(sketch);
         }
-        RollupTable::Errors => out.measures.events = int(0)?,
+        RollupTable::Errors => {
+            out.measures.events = int(0)?;
+            out.people = tallies(r, i + 1)?;
+        }
     }
     Ok(out)
+}
+
+fn tallies(r: &Row, i: usize) -> StoreResult<Tallies> {
+    Tallies::decode(get(r, i)?).map_err(StoreError::Corrupt)
 }
 
 pub(crate) async fn seen(
@@ -355,6 +512,7 @@ pub(crate) async fn seen(
 fn seen_row(r: &Row, table: SeenTable) -> StoreResult<SeenRow> {
     let mut out = SeenRow {
         user: Uuid::nil(),
+        number: 0,
         package: String::new(),
         kind: String::new(),
         function: String::new(),
@@ -364,7 +522,10 @@ fn seen_row(r: &Row, table: SeenTable) -> StoreResult<SeenRow> {
         last: get(r, "last_seen")?,
     };
     match table {
-        SeenTable::People => out.user = get(r, "user_id")?,
+        SeenTable::People => {
+            out.user = get(r, "user_id")?;
+            out.number = u32::try_from(get::<i32>(r, "num")?).map_err(corrupt)?;
+        }
         SeenTable::Features => {
             out.package = get(r, "package")?;
             out.kind = get(r, "resource_kind")?;
@@ -399,11 +560,12 @@ pub(crate) async fn count_sessions(
 const REBUILD_CHUNK: i64 = 20_000;
 
 /// The tables a rebuild empties: the rollups, and the account's backfill mark.
-const ROLLUP_TABLES: [&str; 7] = [
+/// Not `usage_people`: people keep their numbers, so stored tallies keep meaning
+/// the same people.
+const ROLLUP_TABLES: [&str; 6] = [
     "usage_cells",
     "usage_durations",
     "usage_errors",
-    "usage_people",
     "usage_features",
     "usage_signatures",
     "usage_backfill",

@@ -11,7 +11,7 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use trail_core::input::truncate_micros;
-use trail_core::rollup::{Grain, Measures, CUBOIDS};
+use trail_core::rollup::{Grain, Measures, Tally, CUBOIDS};
 use trail_core::{Actor, ActorKind, NewEvent};
 use trail_store::conformance::event;
 use trail_store::rollups::{RollupQuery, RollupTable, SeenTable};
@@ -262,13 +262,26 @@ async fn rollups_of_appends_equal_a_rebuild() {
     };
     let (alice, bob) = (person("alice").await, person("bob").await);
 
-    let people = rollup_query(RollupTable::Cells(1), Grain::Day);
-    let got: BTreeMap<_, _> = store
-        .rollup_rows(account, &people)
+    // Cuboid 1 keeps the source; each cell carries its people by number.
+    let numbers: BTreeMap<u32, Uuid> = store
+        .seen(account, SeenTable::People)
         .await
         .unwrap()
         .into_iter()
-        .map(|r| ((r.bucket, r.user), r.measures))
+        .map(|p| (p.number, p.user))
+        .collect();
+    assert_eq!(numbers.len(), 2, "alice and bob, numbered apart");
+    let sources = rollup_query(RollupTable::Cells(1), Grain::Day);
+    let got: BTreeMap<_, _> = store
+        .rollup_rows(account, &sources)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            let people: BTreeMap<Uuid, Tally> =
+                r.people.0.iter().map(|(n, t)| (numbers[n], *t)).collect();
+            ((r.bucket, r.source), (r.measures, people))
+        })
         .collect();
     let m = |events, failures, errors, timed, duration_sum, duration_max| Measures {
         events,
@@ -278,12 +291,25 @@ async fn rollups_of_appends_equal_a_rebuild() {
         duration_sum,
         duration_max,
     };
+    let t = |events, failures, errors| Tally {
+        events,
+        failures,
+        errors,
+    };
     let (day10, day11) = (at("2024-06-10T00:00:00Z"), at("2024-06-11T00:00:00Z"));
+    let server = "server".to_string();
     let expected = BTreeMap::from([
-        ((day10, alice), m(3, 1, 1, 2, 600, 480)),
-        ((day10, bob), m(1, 0, 1, 0, 0, 0)),
-        ((day11, bob), m(1, 0, 0, 0, 0, 0)),
-        ((day11, Uuid::nil()), m(1, 0, 0, 0, 0, 0)),
+        (
+            (day10, server.clone()),
+            (
+                m(4, 1, 2, 2, 600, 480),
+                BTreeMap::from([(alice, t(3, 1, 1)), (bob, t(1, 0, 1))]),
+            ),
+        ),
+        (
+            (day11, server),
+            (m(2, 0, 0, 0, 0, 0), BTreeMap::from([(bob, t(1, 0, 0))])),
+        ),
     ]);
     assert_eq!(got, expected);
 

@@ -1,13 +1,13 @@
 -- Usage rollups (crates/trail-core/src/rollup.rs, docs/usage-analysis.md),
 -- maintained in the transaction that stores the events. Buckets are the start
 -- of an hour (grain 0) or a UTC day (grain 1), in µs since the epoch. Blank
--- dimensions are the nil id (16 zero bytes), 0 and ''.
+-- dimensions are 0 and ''. `people` holds each person's events, failures and
+-- errors in the cell, by person number (usage_people.num), packed as varints.
 CREATE TABLE usage_cells (
     account_id     BLOB NOT NULL,
     cuboid         INTEGER NOT NULL,
     grain          INTEGER NOT NULL,
     bucket         INTEGER NOT NULL,
-    user_id        BLOB NOT NULL,
     event_type_id  INTEGER NOT NULL,
     package        TEXT NOT NULL,
     resource_kind  TEXT NOT NULL,
@@ -20,8 +20,9 @@ CREATE TABLE usage_cells (
     timed          INTEGER NOT NULL,
     duration_sum   INTEGER NOT NULL,
     duration_max   INTEGER NOT NULL,
-    PRIMARY KEY (account_id, cuboid, grain, bucket, user_id, event_type_id, package,
-                 resource_kind, function, source, level)
+    people         BLOB NOT NULL,
+    PRIMARY KEY (account_id, cuboid, grain, bucket, event_type_id, package, resource_kind,
+                 function, source, level)
 ) WITHOUT ROWID;
 
 -- Per operation and bucket, a mergeable sketch of its durations (DDSketch, 2%).
@@ -37,7 +38,7 @@ CREATE TABLE usage_durations (
     PRIMARY KEY (account_id, grain, bucket, event_type_id, package, resource_kind, function)
 ) WITHOUT ROWID;
 
--- Occurrences of each error signature per bucket, where and to whom.
+-- Occurrences of each error signature per bucket and place, with whom they hit.
 CREATE TABLE usage_errors (
     account_id     BLOB NOT NULL,
     grain          INTEGER NOT NULL,
@@ -47,10 +48,9 @@ CREATE TABLE usage_errors (
     package        TEXT NOT NULL,
     resource_kind  TEXT NOT NULL,
     function       TEXT NOT NULL,
-    user_id        BLOB NOT NULL,
     occurrences    INTEGER NOT NULL,
-    PRIMARY KEY (account_id, grain, bucket, signature, event_type_id, package, resource_kind, function,
-                 user_id)
+    people         BLOB NOT NULL,
+    PRIMARY KEY (account_id, grain, bucket, signature, event_type_id, package, resource_kind, function)
 ) WITHOUT ROWID;
 
 -- First and last seen: people (for "new users"), packages and functions (for
@@ -58,9 +58,12 @@ CREATE TABLE usage_errors (
 CREATE TABLE usage_people (
     account_id  BLOB NOT NULL,
     user_id     BLOB NOT NULL,
+    -- The person's number in the rollups' tallies: 1, 2, 3, ... per account.
+    num         INTEGER NOT NULL,
     first_seen  INTEGER NOT NULL,
     last_seen   INTEGER NOT NULL,
-    PRIMARY KEY (account_id, user_id)
+    PRIMARY KEY (account_id, user_id),
+    UNIQUE (account_id, num)
 ) WITHOUT ROWID;
 
 CREATE TABLE usage_features (

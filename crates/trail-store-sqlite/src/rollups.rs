@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, Transaction};
-use trail_core::rollup::{Delta, Fact, Measures, Sketch};
+use std::collections::HashMap;
+
+use trail_core::rollup::{Cell, Delta, Fact, Measures, Sketch, Tallies};
 use trail_store::rollups::{
     error_sessions_sql, rollup_sql, Column, RollupQuery, RollupRow, RollupTable, SeenRow, SeenTable,
 };
@@ -15,45 +17,120 @@ use crate::events::{sqlite_value, Dialect};
 
 /// Adds the delta to the rollup tables.
 pub fn write(tx: &Transaction, delta: &Delta) -> StoreResult<()> {
-    write_cells(tx, delta)?;
+    let numbers = write_people(tx, delta)?;
+    write_cells(tx, delta, &numbers)?;
     write_durations(tx, delta)?;
-    write_errors(tx, delta)?;
+    write_errors(tx, delta, &numbers)?;
     write_seen(tx, delta)
 }
 
-fn write_cells(tx: &Transaction, delta: &Delta) -> StoreResult<()> {
+/// Each person's number in the tallies, per (account, person).
+type Numbers = HashMap<(Uuid, Uuid), u32>;
+
+/// Records the people's first and last events, numbering the new ones.
+fn write_people(tx: &Transaction, delta: &Delta) -> StoreResult<Numbers> {
     let mut stmt = tx
         .prepare_cached(
-            "INSERT INTO usage_cells (account_id, cuboid, grain, bucket, user_id, event_type_id, package,
-                resource_kind, function, source, level, events, failures, errors, timed, duration_sum, duration_max)
+            "INSERT INTO usage_people (account_id, user_id, num, first_seen, last_seen)
+             VALUES (?1, ?2, (SELECT COALESCE(MAX(num), 0) + 1 FROM usage_people WHERE account_id = ?1), ?3, ?4)
+             ON CONFLICT DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),
+                last_seen = max(last_seen, excluded.last_seen)
+             RETURNING num",
+        )
+        .map_err(db_error)?;
+    let mut numbers = Numbers::new();
+    for ((account, user), s) in &delta.people {
+        let num: u32 = stmt
+            .query_row(
+                params![account, user, micros(&s.first), micros(&s.last)],
+                |r| r.get(0),
+            )
+            .map_err(db_error)?;
+        numbers.insert((*account, *user), num);
+    }
+    Ok(numbers)
+}
+
+/// The stored tallies (if any) with the delta's people added, as bytes.
+fn merged(
+    account: Uuid,
+    stored: Option<Vec<u8>>,
+    cell: &Cell,
+    numbers: &Numbers,
+) -> StoreResult<Vec<u8>> {
+    let mut tallies = match stored {
+        Some(bytes) => Tallies::decode(&bytes).map_err(StoreError::Corrupt)?,
+        None => Tallies::default(),
+    };
+    for (person, t) in &cell.people {
+        let num = numbers
+            .get(&(account, *person))
+            .ok_or_else(|| StoreError::Corrupt(format!("person {person} has no number")))?;
+        tallies.add(*num, t);
+    }
+    Ok(tallies.encode())
+}
+
+const CELL_KEY: &str =
+    "account_id = ?1 AND cuboid = ?2 AND grain = ?3 AND bucket = ?4 AND event_type_id = ?5
+    AND package = ?6 AND resource_kind = ?7 AND function = ?8 AND source = ?9 AND level = ?10";
+
+fn write_cells(tx: &Transaction, delta: &Delta, numbers: &Numbers) -> StoreResult<()> {
+    let mut read = tx
+        .prepare_cached(&format!("SELECT people FROM usage_cells WHERE {CELL_KEY}"))
+        .map_err(db_error)?;
+    let mut write = tx
+        .prepare_cached(
+            "INSERT INTO usage_cells (account_id, cuboid, grain, bucket, event_type_id, package,
+                resource_kind, function, source, level, events, failures, errors, timed, duration_sum,
+                duration_max, people)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
              ON CONFLICT DO UPDATE SET events = events + excluded.events,
                 failures = failures + excluded.failures, errors = errors + excluded.errors,
                 timed = timed + excluded.timed, duration_sum = duration_sum + excluded.duration_sum,
-                duration_max = max(duration_max, excluded.duration_max)",
+                duration_max = max(duration_max, excluded.duration_max), people = excluded.people",
         )
         .map_err(db_error)?;
-    for (k, m) in &delta.cells {
-        stmt.execute(params![
+    for (k, cell) in &delta.cells {
+        let key = params![
             k.account,
             k.cuboid,
             k.grain.code(),
             micros(&k.bucket),
-            k.user,
             k.type_id,
             k.package,
             k.kind,
             k.function,
             k.source,
-            k.level,
-            m.events,
-            m.failures,
-            m.errors,
-            m.timed,
-            m.duration_sum,
-            m.duration_max
-        ])
-        .map_err(db_error)?;
+            k.level
+        ];
+        let stored: Option<Vec<u8>> = read
+            .query_row(key, |r| r.get(0))
+            .optional()
+            .map_err(db_error)?;
+        let people = merged(k.account, stored, cell, numbers)?;
+        let m = &cell.measures;
+        write
+            .execute(params![
+                k.account,
+                k.cuboid,
+                k.grain.code(),
+                micros(&k.bucket),
+                k.type_id,
+                k.package,
+                k.kind,
+                k.function,
+                k.source,
+                k.level,
+                m.events,
+                m.failures,
+                m.errors,
+                m.timed,
+                m.duration_sum,
+                m.duration_max,
+                people
+            ])
+            .map_err(db_error)?;
     }
     Ok(())
 }
@@ -107,16 +184,23 @@ fn write_durations(tx: &Transaction, delta: &Delta) -> StoreResult<()> {
     Ok(())
 }
 
-fn write_errors(tx: &Transaction, delta: &Delta) -> StoreResult<()> {
-    let mut stmt = tx
+fn write_errors(tx: &Transaction, delta: &Delta, numbers: &Numbers) -> StoreResult<()> {
+    let mut read = tx
         .prepare_cached(
-            "INSERT INTO usage_errors (account_id, grain, bucket, signature, event_type_id, package,
-                resource_kind, function, user_id, occurrences) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-             ON CONFLICT DO UPDATE SET occurrences = occurrences + excluded.occurrences",
+            "SELECT people FROM usage_errors WHERE account_id = ?1 AND grain = ?2 AND bucket = ?3
+             AND signature = ?4 AND event_type_id = ?5 AND package = ?6 AND resource_kind = ?7 AND function = ?8",
         )
         .map_err(db_error)?;
-    for (k, n) in &delta.errors {
-        stmt.execute(params![
+    let mut write = tx
+        .prepare_cached(
+            "INSERT INTO usage_errors (account_id, grain, bucket, signature, event_type_id, package,
+                resource_kind, function, occurrences, people) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT DO UPDATE SET occurrences = occurrences + excluded.occurrences,
+                people = excluded.people",
+        )
+        .map_err(db_error)?;
+    for (k, cell) in &delta.errors {
+        let key = params![
             k.account,
             k.grain.code(),
             micros(&k.bucket),
@@ -124,11 +208,27 @@ fn write_errors(tx: &Transaction, delta: &Delta) -> StoreResult<()> {
             k.type_id,
             k.package,
             k.kind,
-            k.function,
-            k.user,
-            n
-        ])
-        .map_err(db_error)?;
+            k.function
+        ];
+        let stored: Option<Vec<u8>> = read
+            .query_row(key, |r| r.get(0))
+            .optional()
+            .map_err(db_error)?;
+        let people = merged(k.account, stored, cell, numbers)?;
+        write
+            .execute(params![
+                k.account,
+                k.grain.code(),
+                micros(&k.bucket),
+                k.signature,
+                k.type_id,
+                k.package,
+                k.kind,
+                k.function,
+                cell.measures.events,
+                people
+            ])
+            .map_err(db_error)?;
     }
     Ok(())
 }
@@ -141,18 +241,6 @@ const SEEN_UPDATE: &str =
 
 fn write_seen(tx: &Transaction, delta: &Delta) -> StoreResult<()> {
     let seen_update = |label: &str| SEEN_UPDATE.replace("{label}", label);
-    let mut people = tx
-        .prepare_cached(
-            "INSERT INTO usage_people (account_id, user_id, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),
-                last_seen = max(last_seen, excluded.last_seen)",
-        )
-        .map_err(db_error)?;
-    for ((account, user), s) in &delta.people {
-        people
-            .execute(params![account, user, micros(&s.first), micros(&s.last)])
-            .map_err(db_error)?;
-    }
     let mut features = tx
         .prepare_cached(&format!(
             "INSERT INTO usage_features (account_id, package, resource_kind, function, label, first_seen, last_seen)
@@ -217,7 +305,6 @@ fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
     for column in table.columns() {
         let get_text = |i: usize| r.get::<_, String>(i).map_err(db_error);
         match column {
-            Column::User => out.user = r.get(i).map_err(db_error)?,
             Column::Type => out.type_id = r.get(i).map_err(db_error)?,
             Column::Package => out.package = get_text(i)?,
             Column::Kind => out.kind = get_text(i)?,
@@ -238,7 +325,8 @@ fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
                 timed: int(i + 3)?,
                 duration_sum: int(i + 4)?,
                 duration_max: int(i + 5)?,
-            }
+            };
+            out.people = tallies(r, i + 6)?;
         }
         RollupTable::Durations => {
             let bytes: Vec<u8> = r.get(i).map_err(db_error)?;
@@ -246,9 +334,17 @@ fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
             out.measures.timed = sketch.count() as i64;
             out.sketch = Some(sketch);
         }
-        RollupTable::Errors => out.measures.events = int(i)?,
+        RollupTable::Errors => {
+            out.measures.events = int(i)?;
+            out.people = tallies(r, i + 1)?;
+        }
     }
     Ok(out)
+}
+
+fn tallies(r: &Row, i: usize) -> StoreResult<Tallies> {
+    let bytes: Vec<u8> = r.get(i).map_err(db_error)?;
+    Tallies::decode(&bytes).map_err(StoreError::Corrupt)
 }
 
 pub fn seen(conn: &Connection, account: Uuid, table: SeenTable) -> StoreResult<Vec<SeenRow>> {
@@ -260,6 +356,7 @@ pub fn seen(conn: &Connection, account: Uuid, table: SeenTable) -> StoreResult<V
             let time = |i: usize| r.get::<_, i64>(i).map(from_micros);
             let mut out = SeenRow {
                 user: Uuid::nil(),
+                number: 0,
                 package: String::new(),
                 kind: String::new(),
                 function: String::new(),
@@ -270,8 +367,8 @@ pub fn seen(conn: &Connection, account: Uuid, table: SeenTable) -> StoreResult<V
             };
             match table {
                 SeenTable::People => {
-                    out.user = r.get(0)?;
-                    (out.first, out.last) = (time(1)?, time(2)?);
+                    (out.user, out.number) = (r.get(0)?, r.get(1)?);
+                    (out.first, out.last) = (time(2)?, time(3)?);
                 }
                 SeenTable::Features => {
                     (out.package, out.kind, out.function) = (r.get(0)?, r.get(1)?, r.get(2)?);
@@ -341,7 +438,8 @@ pub fn error_sessions(
 /// How many stored events a rebuild reads at a time.
 const REBUILD_CHUNK: i64 = 20_000;
 
-/// Replaces the account's rollups with ones computed from its events.
+/// Replaces the account's rollups with ones computed from its events. People
+/// keep their numbers (`usage_people` stays), so tallies mean the same before and after.
 pub fn rebuild(conn: &mut Connection, account: Uuid) -> StoreResult<u64> {
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -350,7 +448,6 @@ pub fn rebuild(conn: &mut Connection, account: Uuid) -> StoreResult<u64> {
         "usage_cells",
         "usage_durations",
         "usage_errors",
-        "usage_people",
         "usage_features",
         "usage_signatures",
         "usage_backfill",

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde_json::json;
-use trail_core::rollup::{Grain, Measures, CUBOIDS};
+use trail_core::rollup::{Grain, Measures, Tally, CUBOIDS};
 use trail_core::NewEvent;
 use uuid::Uuid;
 
@@ -56,16 +56,18 @@ fn fixture(start: DateTime<Utc>) -> Vec<NewEvent> {
         .collect()
 }
 
+/// A cell's counts and its people's tallies, by login.
+type Expected = BTreeMap<Vec<String>, (Measures, BTreeMap<String, Tally>)>;
+
 /// The cells one cuboid must hold, counted straight from the events.
 fn expected_cells(
     events: &[NewEvent],
     cuboid: usize,
     grain: Grain,
     types: &HashMap<String, i64>,
-    users: &HashMap<String, Uuid>,
-) -> BTreeMap<Vec<String>, Measures> {
+) -> Expected {
     let c = &CUBOIDS[cuboid];
-    let mut out: BTreeMap<Vec<String>, Measures> = BTreeMap::new();
+    let mut out = Expected::new();
     for e in events {
         let resource = e.resource.as_ref();
         let executed = e.action.as_str() == "executed";
@@ -79,10 +81,6 @@ fn expected_cells(
         if c.runs_only && function.is_empty() {
             continue;
         }
-        let user = users
-            .get(&e.actor.id)
-            .map(|u| u.to_string())
-            .unwrap_or_else(|| Uuid::nil().to_string());
         let keep = |d: trail_core::rollup::Dims, v: String, blank: &str| {
             if c.dims.contains(d) {
                 v
@@ -93,7 +91,6 @@ fn expected_cells(
         use trail_core::rollup::Dims as D;
         let key = vec![
             grain.floor(e.occurred_at).to_rfc3339(),
-            keep(D::USER, user, &Uuid::nil().to_string()),
             keep(D::TYPE, types[e.event_type.as_str()].to_string(), "0"),
             keep(D::PACKAGE, e.package.clone().unwrap_or_default(), ""),
             keep(
@@ -107,24 +104,40 @@ fn expected_cells(
             keep(D::SOURCE, e.source.as_str().to_string(), ""),
             keep(D::LEVEL, e.level.as_str().to_string(), ""),
         ];
-        let m = out.entry(key).or_default();
+        let (m, people) = out.entry(key).or_default();
         let d = e.duration_ms.map(|d| d as i64);
+        let (failed, error) = (
+            (e.status.as_str() == "failed") as i64,
+            (e.error.is_some() || e.level.as_str() == "error") as i64,
+        );
         m.events += 1;
-        m.failures += (e.status.as_str() == "failed") as i64;
-        m.errors += (e.error.is_some() || e.level.as_str() == "error") as i64;
+        m.failures += failed;
+        m.errors += error;
         m.timed += d.is_some() as i64;
         m.duration_sum += d.unwrap_or(0);
         m.duration_max = m.duration_max.max(d.unwrap_or(0));
+        if e.actor.kind.as_str() == "user" {
+            people.entry(e.actor.id.clone()).or_default().add(&Tally {
+                events: 1,
+                failures: failed,
+                errors: error,
+            });
+        }
     }
     out
 }
 
-fn as_cells(rows: Vec<RollupRow>) -> BTreeMap<Vec<String>, Measures> {
+fn as_cells(rows: Vec<RollupRow>, logins: &HashMap<u32, String>) -> Expected {
     rows.into_iter()
         .map(|r| {
+            let people = r
+                .people
+                .0
+                .iter()
+                .map(|(n, t)| (logins[n].clone(), *t))
+                .collect();
             let key = vec![
                 r.bucket.to_rfc3339(),
-                r.user.to_string(),
                 r.type_id.to_string(),
                 r.package,
                 r.kind,
@@ -132,7 +145,7 @@ fn as_cells(rows: Vec<RollupRow>) -> BTreeMap<Vec<String>, Measures> {
                 r.source,
                 r.level,
             ];
-            (key, r.measures)
+            (key, (r.measures, people))
         })
         .collect()
 }
@@ -159,24 +172,21 @@ async fn everything(
 struct Names {
     types: HashMap<String, i64>,
     users: HashMap<String, Uuid>,
+    /// Login of each person number of the tallies.
+    logins: HashMap<u32, String>,
 }
 
 async fn names(store: &Arc<dyn Store>, account: Uuid) -> Names {
+    let all = store.list_users(account).await.unwrap();
+    let users: HashMap<String, Uuid> = all.into_iter().map(|u| (u.login, u.id)).collect();
+    let numbers = store.seen(account, SeenTable::People).await.unwrap();
+    let login = |id: Uuid| users.iter().find(|(_, u)| **u == id).unwrap().0.clone();
+    let logins = numbers.iter().map(|p| (p.number, login(p.user))).collect();
+    let types = store.event_types(account).await.unwrap();
     Names {
-        types: store
-            .event_types(account)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|t| (t.name, t.id))
-            .collect(),
-        users: store
-            .list_users(account)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|u| (u.login, u.id))
-            .collect(),
+        types: types.into_iter().map(|t| (t.name, t.id)).collect(),
+        users,
+        logins,
     }
 }
 
@@ -208,8 +218,8 @@ pub async fn rollups_equal_a_count_of_the_events(store: Arc<dyn Store>) {
         for (i, cuboid) in CUBOIDS.iter().enumerate() {
             let rows = everything(&store, account, RollupTable::Cells(cuboid.id), grain).await;
             assert_eq!(
-                as_cells(rows),
-                expected_cells(&events, i, grain, &n.types, &n.users),
+                as_cells(rows, &n.logins),
+                expected_cells(&events, i, grain, &n.types),
                 "cuboid {} at {grain:?}",
                 cuboid.name
             );
@@ -230,6 +240,12 @@ pub async fn rollups_equal_a_count_of_the_events(store: Arc<dyn Store>) {
     }
     let people = store.seen(account, SeenTable::People).await.unwrap();
     assert_eq!(people.len(), PEOPLE.len());
+    let numbers: BTreeSet<u32> = people.iter().map(|p| p.number).collect();
+    assert_eq!(
+        numbers.len(),
+        PEOPLE.len(),
+        "each person has their own number"
+    );
     for p in &people {
         let login = n.users.iter().find(|(_, id)| **id == p.user).unwrap().0;
         let times: Vec<_> = events

@@ -2,7 +2,7 @@
 //! as one SQL text both backends run, and the row shape they hand back.
 
 use chrono::{DateTime, Utc};
-use trail_core::rollup::{Grain, Measures, Sketch};
+use trail_core::rollup::{Grain, Measures, Sketch, Tallies};
 use uuid::Uuid;
 
 use crate::search::{Dialect, Sql, SqlArg};
@@ -21,7 +21,6 @@ pub enum RollupTable {
 /// A rollup column that a filter or a row may refer to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
-    User,
     Type,
     Package,
     Kind,
@@ -34,7 +33,6 @@ pub enum Column {
 impl Column {
     fn name(self) -> &'static str {
         match self {
-            Column::User => "user_id",
             Column::Type => "event_type_id",
             Column::Package => "package",
             Column::Kind => "resource_kind",
@@ -59,9 +57,9 @@ impl RollupTable {
     pub fn columns(self) -> &'static [Column] {
         use Column::*;
         match self {
-            RollupTable::Cells(_) => &[User, Type, Package, Kind, Function, Source, Level],
+            RollupTable::Cells(_) => &[Type, Package, Kind, Function, Source, Level],
             RollupTable::Durations => &[Type, Package, Kind, Function],
-            RollupTable::Errors => &[Signature, Type, Package, Kind, Function, User],
+            RollupTable::Errors => &[Signature, Type, Package, Kind, Function],
         }
     }
 
@@ -79,9 +77,10 @@ impl RollupTable {
                 "timed",
                 "duration_sum",
                 "duration_max",
+                "people",
             ],
             RollupTable::Durations => &["sketch"],
-            RollupTable::Errors => &["occurrences"],
+            RollupTable::Errors => &["occurrences", "people"],
         }
     }
 }
@@ -89,7 +88,6 @@ impl RollupTable {
 /// Values a dimension must take (one of them).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Values {
-    Users(Vec<Uuid>),
     Ints(Vec<i64>),
     Texts(Vec<String>),
 }
@@ -110,7 +108,6 @@ pub struct RollupQuery {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RollupRow {
     pub bucket: DateTime<Utc>,
-    pub user: Uuid,
     pub type_id: i64,
     pub package: String,
     pub kind: String,
@@ -119,6 +116,8 @@ pub struct RollupRow {
     pub level: String,
     pub signature: String,
     pub measures: Measures,
+    /// The people of the row, by number (`usage_people.num`).
+    pub people: Tallies,
     pub sketch: Option<Sketch>,
 }
 
@@ -158,7 +157,6 @@ pub fn rollup_sql(d: &dyn Dialect, account: Uuid, q: &RollupQuery) -> Result<Sql
             return Err(format!("{} has no column {:?}", q.table.name(), column));
         }
         let list: Vec<SqlArg> = match values {
-            Values::Users(v) => v.iter().map(|u| SqlArg::Uuid(*u)).collect(),
             Values::Ints(v) => v.iter().map(|i| SqlArg::Int(*i)).collect(),
             Values::Texts(v) => v.iter().map(|t| SqlArg::Text(t.clone())).collect(),
         };
@@ -176,7 +174,6 @@ pub fn rollup_sql(d: &dyn Dialect, account: Uuid, q: &RollupQuery) -> Result<Sql
     for column in &q.not_blank {
         let blank = match column {
             Column::Type => "0",
-            Column::User => return Err("a person is never required".into()),
             _ => "''",
         };
         text += &format!(" AND {} <> {blank}", column.name());
@@ -199,7 +196,7 @@ impl SeenTable {
     pub fn sql(self) -> &'static str {
         match self {
             SeenTable::People => {
-                "SELECT user_id, first_seen, last_seen FROM usage_people WHERE account_id = "
+                "SELECT user_id, num, first_seen, last_seen FROM usage_people WHERE account_id = "
             }
             SeenTable::Features => {
                 "SELECT package, resource_kind, function, label, first_seen, last_seen \
@@ -216,6 +213,8 @@ impl SeenTable {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeenRow {
     pub user: Uuid,
+    /// The person's number in the rollups' tallies.
+    pub number: u32,
     pub package: String,
     pub kind: String,
     pub function: String,
@@ -233,13 +232,11 @@ impl RollupQuery {
         let in_window = row.bucket >= self.from && row.bucket < self.to;
         in_window
             && self.only.iter().all(|(column, values)| match values {
-                Values::Users(v) => v.contains(&row.user),
                 Values::Ints(v) => v.contains(&row.type_id),
                 Values::Texts(v) => v.iter().any(|t| t == row.text(*column)),
             })
             && self.not_blank.iter().all(|c| match c {
                 Column::Type => row.type_id != 0,
-                Column::User => !row.user.is_nil(),
                 c => !row.text(*c).is_empty(),
             })
     }
@@ -255,7 +252,7 @@ impl RollupRow {
             Column::Source => &self.source,
             Column::Level => &self.level,
             Column::Signature => &self.signature,
-            Column::User | Column::Type => "",
+            Column::Type => "",
         }
     }
 }

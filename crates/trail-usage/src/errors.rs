@@ -15,6 +15,7 @@ use trail_store::rollups::{Column, RollupQuery, RollupRow, RollupTable, SeenTabl
 use crate::events::series;
 use crate::functions::label_of;
 use crate::overview::name_counts;
+use crate::source::Row;
 use crate::{top, Scope, Usage, UsageError, UsageResult, Window};
 
 /// How many of a group's newest occurrences the preceding actions are read for.
@@ -88,8 +89,9 @@ impl Usage<'_> {
             q.only
                 .push((Column::Signature, Values::Texts(vec![s.to_string()])));
         }
-        let rows = self.rows(w, &q).await?;
-        let mut per: HashMap<&str, Vec<&RollupRow>> = HashMap::new();
+        let cells = self.rows(w, &q).await?;
+        let rows = self.people(&cells, scope);
+        let mut per: HashMap<&str, Vec<&Row>> = HashMap::new();
         for r in &rows {
             per.entry(r.signature.as_str()).or_default().push(r);
         }
@@ -115,7 +117,7 @@ impl Usage<'_> {
         let groups = per
             .into_iter()
             .map(|(signature, rows)| {
-                let owned: Vec<RollupRow> = rows.into_iter().cloned().collect();
+                let owned: Vec<Row> = rows.into_iter().copied().collect();
                 let (message, first_seen, last_seen) = seen
                     .get(signature)
                     .cloned()

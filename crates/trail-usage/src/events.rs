@@ -4,21 +4,22 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 
+use crate::source::Row;
 use chrono::{DateTime, Utc};
 use trail_core::rollup::Dims;
 use trail_core::usage::{BucketCount, Events, PersonSource, Series};
-use trail_store::rollups::RollupRow;
 use uuid::Uuid;
 
 use crate::{top, Scope, Usage, UsageResult, Window};
 
 impl Usage<'_> {
     pub async fn events(&self, w: &Window, scope: &Scope, top_types: usize) -> UsageResult<Events> {
-        let people = self
-            .cells(w, Dims::USER | Dims::SOURCE, false, scope)
-            .await?;
+        let sources = self.cells(w, Dims::SOURCE, false, scope).await?;
+        let people = self.people(&sources, scope);
         let levels = self.cells(w, Dims::LEVEL, false, scope).await?;
+        let levels = self.people(&levels, scope);
         let types = self.cells(w, Dims::TYPE, false, scope).await?;
+        let types = self.people(&types, scope);
         let mut by_user: HashMap<Uuid, BTreeMap<String, i64>> = HashMap::new();
         for r in people.iter().filter(|r| !r.user.is_nil()) {
             *by_user
@@ -52,8 +53,8 @@ impl Usage<'_> {
 /// Events per key and bucket (every bucket of the window), the `limit` biggest keys.
 pub(crate) fn series(
     w: &Window,
-    rows: &[RollupRow],
-    key: impl Fn(&RollupRow) -> String,
+    rows: &[Row<'_>],
+    key: impl Fn(&Row<'_>) -> String,
     limit: usize,
 ) -> Vec<Series> {
     let mut per: HashMap<String, BTreeMap<DateTime<Utc>, i64>> = HashMap::new();

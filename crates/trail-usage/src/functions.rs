@@ -18,6 +18,7 @@ use trail_store::search::Cursor;
 use uuid::Uuid;
 
 use crate::overview::name_counts;
+use crate::source::Row;
 use crate::{durations, top, Scope, Usage, UsageError, UsageResult, Window};
 
 /// A function's identity in rollup rows: package, kind, function.
@@ -35,15 +36,16 @@ fn fn_key(r: &RollupRow) -> FnKey {
 
 impl Usage<'_> {
     pub async fn packages(&self, w: &Window, scope: &Scope) -> UsageResult<Packages> {
-        let people = self
-            .cells(w, Dims::PACKAGE | Dims::USER, false, scope)
-            .await?;
-        let kinds = self
+        let package_cells = self.cells(w, Dims::PACKAGE, false, scope).await?;
+        let people = self.people(&package_cells, scope);
+        let kind_cells = self
             .cells(w, Dims::PACKAGE | Dims::TYPE | Dims::LEVEL, false, scope)
             .await?;
-        let runs = self.function_cells(w, scope).await?;
+        let kinds = self.people(&kind_cells, scope);
+        let run_cells = self.function_cells(w, scope).await?;
+        let runs = self.people(&run_cells, scope);
         let labels = self.labels().await?;
-        let named = |r: &&RollupRow| !r.package.is_empty();
+        let named = |r: &&Row| !r.package.is_empty();
         let mut summaries: BTreeMap<String, PackageSummary> = BTreeMap::new();
         for c in name_counts(people.iter().filter(named), |r| r.package.clone()) {
             let failures = people
@@ -90,7 +92,8 @@ impl Usage<'_> {
     }
 
     pub async fn functions(&self, w: &Window, scope: &Scope) -> UsageResult<Functions> {
-        let runs = self.function_cells(w, scope).await?;
+        let run_cells = self.function_cells(w, scope).await?;
+        let runs = self.people(&run_cells, scope);
         let labels = self.labels().await?;
         let sketches = self.sketches(w, scope, Vec::new()).await?;
         let mut per: BTreeMap<FnKey, (i64, i64, BTreeSet<Uuid>, i64)> = BTreeMap::new();
@@ -206,7 +209,7 @@ impl Usage<'_> {
 
     /// Cells of function runs only.
     async fn function_cells(&self, w: &Window, scope: &Scope) -> UsageResult<Vec<RollupRow>> {
-        let dims = Dims::PACKAGE | Dims::KIND | Dims::FUNCTION | Dims::USER;
+        let dims = Dims::PACKAGE | Dims::KIND | Dims::FUNCTION;
         self.cells(w, dims, true, scope).await
     }
 
@@ -294,7 +297,7 @@ pub(crate) fn label_of(labels: &Labels, r: &RollupRow) -> String {
 }
 
 /// The scatter's dots (name, bucket, person), largest first, at most [`MAX_DOTS`].
-fn dots(rows: &[RollupRow], name: impl Fn(&RollupRow) -> Option<String>) -> (Vec<Dot>, i64) {
+fn dots(rows: &[Row<'_>], name: impl Fn(&Row<'_>) -> Option<String>) -> (Vec<Dot>, i64) {
     let mut per: HashMap<(String, DateTime<Utc>, Uuid), i64> = HashMap::new();
     for r in rows.iter().filter(|r| !r.user.is_nil()) {
         if let Some(n) = name(r) {

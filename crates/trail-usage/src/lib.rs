@@ -54,6 +54,10 @@ pub struct Usage<'a> {
     types: HashMap<i64, EventTypeRecord>,
     people: HashMap<Uuid, Person>,
     logins: HashMap<String, Uuid>,
+    /// The people of the rollups' tallies: number to id and back, and first events.
+    numbers: HashMap<u32, Uuid>,
+    by_person: HashMap<Uuid, u32>,
+    first_seen: HashMap<Uuid, chrono::DateTime<chrono::Utc>>,
     /// Minute buckets of a window, computed from its events once per request.
     minutes: Mutex<HashMap<Window, std::sync::Arc<Delta>>>,
 }
@@ -79,6 +83,9 @@ impl<'a> Usage<'a> {
                 (u.id, person)
             })
             .collect();
+        let seen = store
+            .seen(account, trail_store::rollups::SeenTable::People)
+            .await?;
         Ok(Usage {
             store,
             account,
@@ -86,6 +93,9 @@ impl<'a> Usage<'a> {
             types,
             people,
             logins,
+            numbers: seen.iter().map(|p| (p.number, p.user)).collect(),
+            by_person: seen.iter().map(|p| (p.user, p.number)).collect(),
+            first_seen: seen.iter().map(|p| (p.user, p.first)).collect(),
             minutes: Mutex::new(HashMap::new()),
         })
     }

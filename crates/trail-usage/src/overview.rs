@@ -4,10 +4,10 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::source::Row;
 use chrono::{DateTime, Utc};
 use trail_core::rollup::Dims;
 use trail_core::usage::{BucketCount, Card, Cards, NameCount, Overview, PersonActivity, Rest};
-use trail_store::rollups::{RollupRow, SeenTable};
 use uuid::Uuid;
 
 use crate::{top, Scope, Usage, UsageResult, Window};
@@ -22,20 +22,16 @@ struct Totals {
 
 impl Usage<'_> {
     pub async fn overview(&self, w: &Window, scope: &Scope, top_n: usize) -> UsageResult<Overview> {
-        let rows = self.cells(w, Dims::USER, false, scope).await?;
+        let cells = self.cells(w, Dims::NONE, false, scope).await?;
+        let rows = self.people(&cells, scope);
         let before = w.previous();
-        let earlier = self.cells(&before, Dims::USER, false, scope).await?;
+        let earlier_cells = self.cells(&before, Dims::NONE, false, scope).await?;
+        let earlier = self.people(&earlier_cells, scope);
         let (now, then) = (
             self.totals(w, &rows, scope).await?,
             self.totals(&before, &earlier, scope).await?,
         );
-        let first_seen: HashMap<Uuid, DateTime<Utc>> = self
-            .store
-            .seen(self.account, SeenTable::People)
-            .await?
-            .into_iter()
-            .map(|r| (r.user, r.first))
-            .collect();
+        let first_seen = &self.first_seen;
         let new_in = |t: &Totals, win: &Window| {
             t.active
                 .iter()
@@ -65,7 +61,7 @@ impl Usage<'_> {
         })
     }
 
-    async fn totals(&self, w: &Window, rows: &[RollupRow], scope: &Scope) -> UsageResult<Totals> {
+    async fn totals(&self, w: &Window, rows: &[Row<'_>], scope: &Scope) -> UsageResult<Totals> {
         let users: Option<Vec<Uuid>> = scope.users.as_ref().map(|u| u.iter().copied().collect());
         let sessions = self
             .store
@@ -84,9 +80,8 @@ impl Usage<'_> {
     }
 
     async fn people_per_package(&self, w: &Window, scope: &Scope) -> UsageResult<Vec<NameCount>> {
-        let rows = self
-            .cells(w, Dims::PACKAGE | Dims::USER, false, scope)
-            .await?;
+        let cells = self.cells(w, Dims::PACKAGE, false, scope).await?;
+        let rows = self.people(&cells, scope);
         Ok(name_counts(
             rows.iter().filter(|r| !r.package.is_empty()),
             |r| r.package.clone(),
@@ -94,7 +89,7 @@ impl Usage<'_> {
     }
 
     /// The `n` people with most events, and the rest together.
-    fn top_people(&self, rows: &[RollupRow], n: usize) -> (Vec<PersonActivity>, Rest) {
+    fn top_people(&self, rows: &[Row<'_>], n: usize) -> (Vec<PersonActivity>, Rest) {
         let mut per: HashMap<Uuid, (i64, i64)> = HashMap::new();
         for r in rows.iter().filter(|r| !r.user.is_nil()) {
             let e = per.entry(r.user).or_default();
@@ -122,7 +117,7 @@ impl Usage<'_> {
 }
 
 /// Distinct people per bucket, every bucket of the window included.
-fn people_per_bucket(w: &Window, rows: &[RollupRow]) -> Vec<BucketCount> {
+fn people_per_bucket(w: &Window, rows: &[Row<'_>]) -> Vec<BucketCount> {
     let mut per: BTreeMap<DateTime<Utc>, BTreeSet<Uuid>> =
         w.buckets().map(|b| (b, BTreeSet::new())).collect();
     for r in rows.iter().filter(|r| !r.user.is_nil()) {
@@ -137,9 +132,9 @@ fn people_per_bucket(w: &Window, rows: &[RollupRow]) -> Vec<BucketCount> {
 }
 
 /// Events and distinct people per name, most people first.
-pub(crate) fn name_counts<'r>(
-    rows: impl Iterator<Item = &'r RollupRow>,
-    name: impl Fn(&RollupRow) -> String,
+pub(crate) fn name_counts<'r, 'c: 'r>(
+    rows: impl Iterator<Item = &'r Row<'c>>,
+    name: impl Fn(&Row<'c>) -> String,
 ) -> Vec<NameCount> {
     let mut per: HashMap<String, (i64, BTreeSet<Uuid>)> = HashMap::new();
     for r in rows {

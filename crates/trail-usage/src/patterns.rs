@@ -32,7 +32,8 @@ impl Usage<'_> {
         min_events: i64,
         me: Option<Uuid>,
     ) -> UsageResult<Patterns> {
-        let rows = self.cells(w, Dims::TYPE | Dims::USER, false, scope).await?;
+        let cells = self.cells(w, Dims::TYPE, false, scope).await?;
+        let rows = self.people(&cells, scope);
         let mut per: BTreeMap<Uuid, BTreeMap<i64, i64>> = BTreeMap::new();
         for r in rows.iter().filter(|r| !r.user.is_nil()) {
             *per.entry(r.user).or_default().entry(r.type_id).or_default() += r.measures.events;

@@ -22,11 +22,11 @@ pub struct Scope {
 }
 
 impl Scope {
-    /// The dimensions a rollup must keep to apply these filters.
+    /// The dimensions a rollup must keep to apply these filters (people are
+    /// in every cell).
     pub fn dims(&self) -> Dims {
         let mut d = Dims::NONE;
         let pairs = [
-            (self.users.is_some(), Dims::USER),
             (self.packages.is_some(), Dims::PACKAGE),
             (self.kinds.is_some(), Dims::KIND),
             (self.types.is_some(), Dims::TYPE),
@@ -61,13 +61,6 @@ impl Scope {
                 )))
             }
         };
-        if let Some(users) = &self.users {
-            need(
-                Column::User,
-                "user or group",
-                Values::Users(users.iter().copied().collect()),
-            )?;
-        }
         if let Some(p) = &self.packages {
             need(Column::Package, "package", Values::Texts(p.clone()))?;
         }

@@ -1,13 +1,16 @@
 //! Where rollup rows come from: the store's tables for hour and day buckets,
-//! the window's own events for minute buckets (a few hours of events at most).
+//! the window's own events for minute buckets (a few hours of events at most);
+//! and their people, one [`Row`] per person of a cell.
 
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::sync::Arc;
 
 use trail_core::query::{Condition, Filter, Term, TimeRange};
-use trail_core::rollup::{Cuboid, Delta, Dims, Fact, Grain};
+use trail_core::rollup::{Cuboid, Delta, Dims, Fact, Grain, Measures, Tallies};
 use trail_core::Event;
 use trail_store::rollups::{Column, RollupQuery, RollupRow, RollupTable};
+use uuid::Uuid;
 
 use crate::{Scope, Usage, UsageError, UsageResult, Window};
 
@@ -15,7 +18,65 @@ use crate::{Scope, Usage, UsageError, UsageResult, Window};
 const MAX_MINUTE_EVENTS: usize = 300_000;
 const PAGE: u32 = 2_000;
 
+/// A person's part of a cell (or, with a nil `user`, the part no person did):
+/// the cell's dimensions, with that part's counts.
+#[derive(Clone, Copy)]
+pub(crate) struct Row<'a> {
+    pub user: Uuid,
+    pub measures: Measures,
+    cell: &'a RollupRow,
+}
+
+impl Deref for Row<'_> {
+    type Target = RollupRow;
+    fn deref(&self) -> &RollupRow {
+        self.cell
+    }
+}
+
 impl Usage<'_> {
+    /// Each person's part of the cells, only the scope's people when it names
+    /// some; else also the rest of each cell (events of no person, and the
+    /// durations, which are kept per cell).
+    pub(crate) fn people<'c>(&self, cells: &'c [RollupRow], scope: &Scope) -> Vec<Row<'c>> {
+        let wanted = scope.users.as_ref();
+        let mut out = Vec::with_capacity(cells.len() * 4);
+        for cell in cells {
+            let mut rest = cell.measures;
+            for (number, t) in &cell.people.0 {
+                let Some(user) = self.numbers.get(number).copied() else {
+                    continue;
+                };
+                (rest.events, rest.failures, rest.errors) = (
+                    rest.events - t.events,
+                    rest.failures - t.failures,
+                    rest.errors - t.errors,
+                );
+                if wanted.is_none_or(|w| w.contains(&user)) {
+                    let measures = Measures {
+                        events: t.events,
+                        failures: t.failures,
+                        errors: t.errors,
+                        ..Measures::default()
+                    };
+                    out.push(Row {
+                        user,
+                        measures,
+                        cell,
+                    });
+                }
+            }
+            if wanted.is_none() {
+                out.push(Row {
+                    user: Uuid::nil(),
+                    measures: rest,
+                    cell,
+                });
+            }
+        }
+        out
+    }
+
     /// Cells of the smallest cuboid that has `group_by` and the scope's dimensions.
     pub(crate) async fn cells(
         &self,
@@ -53,7 +114,8 @@ impl Usage<'_> {
             return Ok(self.store.rollup_rows(self.account, q).await?);
         }
         let delta = self.minute_delta(w).await?;
-        Ok(delta_rows(&delta, q.table)
+        Ok(self
+            .delta_rows(&delta, q.table)
             .into_iter()
             .filter(|r| q.matches(r))
             .collect())
@@ -110,58 +172,71 @@ impl Usage<'_> {
         let user = self.logins.get(&e.body.actor.id).copied();
         Fact::of(self.account, type_id, user, &e.body)
     }
+
+    /// A delta's people as the store would number them.
+    fn numbered(
+        &self,
+        people: &std::collections::BTreeMap<Uuid, trail_core::rollup::Tally>,
+    ) -> Tallies {
+        let mut out = Tallies::default();
+        for (user, t) in people {
+            if let Some(n) = self.by_person.get(user) {
+                out.add(*n, t);
+            }
+        }
+        out
+    }
 }
 
-/// The rows a rollup table would hold for the delta.
-fn delta_rows(delta: &Delta, table: RollupTable) -> Vec<RollupRow> {
-    match table {
-        RollupTable::Cells(cuboid) => delta
-            .cells
-            .iter()
-            .filter(|(k, _)| k.cuboid == cuboid)
-            .map(|(k, m)| RollupRow {
-                bucket: k.bucket,
-                user: k.user,
-                type_id: k.type_id,
-                package: k.package.clone(),
-                kind: k.kind.clone(),
-                function: k.function.clone(),
-                source: k.source.clone(),
-                level: k.level.clone(),
-                measures: *m,
-                ..RollupRow::default()
-            })
-            .collect(),
-        RollupTable::Durations => delta
-            .durations
-            .iter()
-            .map(|(k, s)| RollupRow {
-                bucket: k.bucket,
-                type_id: k.type_id,
-                package: k.package.clone(),
-                kind: k.kind.clone(),
-                function: k.function.clone(),
-                sketch: Some(s.clone()),
-                ..RollupRow::default()
-            })
-            .collect(),
-        RollupTable::Errors => delta
-            .errors
-            .iter()
-            .map(|(k, n)| {
-                let mut row = RollupRow {
+impl Usage<'_> {
+    /// The rows a rollup table would hold for the delta.
+    fn delta_rows(&self, delta: &Delta, table: RollupTable) -> Vec<RollupRow> {
+        match table {
+            RollupTable::Cells(cuboid) => delta
+                .cells
+                .iter()
+                .filter(|(k, _)| k.cuboid == cuboid)
+                .map(|(k, cell)| RollupRow {
                     bucket: k.bucket,
-                    user: k.user,
+                    type_id: k.type_id,
+                    package: k.package.clone(),
+                    kind: k.kind.clone(),
+                    function: k.function.clone(),
+                    source: k.source.clone(),
+                    level: k.level.clone(),
+                    measures: cell.measures,
+                    people: self.numbered(&cell.people),
+                    ..RollupRow::default()
+                })
+                .collect(),
+            RollupTable::Durations => delta
+                .durations
+                .iter()
+                .map(|(k, s)| RollupRow {
+                    bucket: k.bucket,
+                    type_id: k.type_id,
+                    package: k.package.clone(),
+                    kind: k.kind.clone(),
+                    function: k.function.clone(),
+                    sketch: Some(s.clone()),
+                    ..RollupRow::default()
+                })
+                .collect(),
+            RollupTable::Errors => delta
+                .errors
+                .iter()
+                .map(|(k, cell)| RollupRow {
+                    bucket: k.bucket,
                     type_id: k.type_id,
                     package: k.package.clone(),
                     kind: k.kind.clone(),
                     function: k.function.clone(),
                     signature: k.signature.clone(),
+                    measures: cell.measures,
+                    people: self.numbered(&cell.people),
                     ..RollupRow::default()
-                };
-                row.measures.events = *n;
-                row
-            })
-            .collect(),
+                })
+                .collect(),
+        }
     }
 }
