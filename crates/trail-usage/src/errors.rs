@@ -13,8 +13,8 @@ use trail_core::usage::{ErrorDetail, ErrorGroup, Errors, Preceding};
 use trail_store::rollups::{Column, RollupQuery, RollupRow, RollupTable, SeenTable, Values};
 
 use crate::events::series;
-use crate::functions::label_of;
-use crate::overview::name_counts;
+use crate::functions::{function_of, label};
+use crate::overview::{name_counts, package_of};
 use crate::source::Row;
 use crate::{top, Scope, Usage, UsageError, UsageResult, Window};
 
@@ -122,31 +122,31 @@ impl Usage<'_> {
                     .get(signature)
                     .cloned()
                     .unwrap_or_else(|| (String::new(), w.from, w.to));
-                let people: BTreeSet<uuid::Uuid> = owned
-                    .iter()
-                    .map(|r| r.user)
-                    .filter(|u| !u.is_nil())
-                    .collect();
+                let people = crate::overview::people(&owned);
                 ErrorGroup {
                     signature: signature.to_string(),
                     message,
                     first_seen,
                     last_seen,
                     occurrences: owned.iter().map(|r| r.measures.events).sum(),
-                    users: people.len() as i64,
+                    users: people.len(),
                     sessions: sessions.get(signature).copied().unwrap_or(0),
                     trend: series(w, &owned, |_| String::new(), 1)
                         .pop()
                         .map(|s| s.points)
                         .unwrap_or_default(),
                     regressed: regressed(days.get(signature), w, quiet_days),
-                    packages: name_counts(owned.iter().filter(|r| !r.package.is_empty()), |r| {
-                        r.package.clone()
-                    }),
-                    functions: name_counts(owned.iter().filter(|r| !r.function.is_empty()), |r| {
-                        label_of(&labels, r)
-                    }),
-                    types: name_counts(owned.iter(), |r| self.type_name(r.type_id)),
+                    packages: name_counts(
+                        owned.iter().filter(|r| !r.package.is_empty()),
+                        package_of,
+                        |p| p.to_string(),
+                    ),
+                    functions: name_counts(
+                        owned.iter().filter(|r| !r.function.is_empty()),
+                        function_of,
+                        |f| label(&labels, f),
+                    ),
+                    types: name_counts(owned.iter(), |r| r.type_id, |t| self.type_name(*t)),
                 }
             })
             .collect();

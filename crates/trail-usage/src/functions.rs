@@ -3,9 +3,8 @@
 //! and outputs.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
 use trail_core::query::{Condition, Term, TimeRange};
 use trail_core::rollup::{Dims, Sketch};
 use trail_core::usage::{
@@ -15,14 +14,16 @@ use trail_core::usage::{
 use trail_core::{Action, ResourceKind};
 use trail_store::rollups::{Column, RollupRow, RollupTable, SeenRow, SeenTable, Values};
 use trail_store::search::Cursor;
-use uuid::Uuid;
 
-use crate::overview::name_counts;
+use crate::overview::{name_counts, package_of};
 use crate::source::Row;
-use crate::{durations, top, Scope, Usage, UsageError, UsageResult, Window};
+use crate::{durations, top, PeopleSet, Scope, Usage, UsageError, UsageResult, Window};
 
 /// A function's identity in rollup rows: package, kind, function.
 pub(crate) type FnKey = (String, String, String);
+
+/// A function's runs, failures, people and longest run.
+type RunTotals = (i64, i64, PeopleSet, i64);
 
 /// What `usage_features` knows of packages and functions.
 pub(crate) struct Labels {
@@ -47,7 +48,7 @@ impl Usage<'_> {
         let labels = self.labels().await?;
         let named = |r: &&Row| !r.package.is_empty();
         let mut summaries: BTreeMap<String, PackageSummary> = BTreeMap::new();
-        for c in name_counts(people.iter().filter(named), |r| r.package.clone()) {
+        for c in name_counts(people.iter().filter(named), package_of, |p| p.to_string()) {
             let failures = people
                 .iter()
                 .filter(|r| r.package == c.name)
@@ -75,11 +76,13 @@ impl Usage<'_> {
         }
         for (package, s) in summaries.iter_mut() {
             let of_package = runs.iter().filter(|r| &r.package == package);
-            s.functions = name_counts(of_package, |r| label_of(&labels, r));
+            s.functions = name_counts(of_package, function_of, |f| label(&labels, f));
         }
-        let (dots, dots_total) = dots(&people, |r| {
-            (!r.package.is_empty()).then(|| r.package.clone())
-        });
+        let (dots, dots_total) = dots(
+            &people,
+            |r| Some(package_of(r)).filter(|p| !p.is_empty()),
+            |p| p.to_string(),
+        );
         Ok(Packages {
             span: w.span(),
             people: self.people_of(dots.iter().map(|d| d.user)),
@@ -96,27 +99,33 @@ impl Usage<'_> {
         let runs = self.people(&run_cells, scope);
         let labels = self.labels().await?;
         let sketches = self.sketches(w, scope, Vec::new()).await?;
-        let mut per: BTreeMap<FnKey, (i64, i64, BTreeSet<Uuid>, i64)> = BTreeMap::new();
+        let mut per: HashMap<(&str, &str, &str), RunTotals> = HashMap::new();
         for r in &runs {
-            let e = per.entry(fn_key(r)).or_default();
+            let e = per.entry(function_of(r)).or_default();
             e.0 += r.measures.events;
             e.1 += r.measures.failures;
-            if !r.user.is_nil() {
-                e.2.insert(r.user);
+            if r.person != 0 {
+                e.2.insert(r.person);
             }
             e.3 = e.3.max(r.measures.duration_max);
         }
         let summaries = per
             .into_iter()
+            .map(|((p, k, f), (runs, failures, users, max))| {
+                (
+                    (p.to_string(), k.to_string(), f.to_string()),
+                    (runs, failures, users, max),
+                )
+            })
             .map(|(key, (runs, failures, users, max))| FunctionSummary {
                 durations: fn_durations(sketches.as_ref().map(|s| s.get(&key)), max),
                 function: function_ref(&labels, key),
                 runs,
-                users: users.len() as i64,
+                users: users.len(),
                 failures,
             })
             .collect();
-        let (dots, dots_total) = dots(&runs, |r| Some(label_of(&labels, r)));
+        let (dots, dots_total) = dots(&runs, |r| Some(function_of(r)), |f| label(&labels, f));
         Ok(Functions {
             span: w.span(),
             people: self.people_of(dots.iter().map(|d| d.user)),
@@ -286,9 +295,18 @@ fn function_ref(labels: &Labels, key: FnKey) -> FunctionRef {
     }
 }
 
-/// `package:label` of a row's function.
-pub(crate) fn label_of(labels: &Labels, r: &RollupRow) -> String {
-    let f = function_ref(labels, fn_key(r));
+/// A row's function (package, kind, function), borrowed from its cell.
+pub(crate) fn function_of<'c>(r: &Row<'c>) -> (&'c str, &'c str, &'c str) {
+    let c = r.cell();
+    (c.package.as_str(), c.kind.as_str(), c.function.as_str())
+}
+
+/// `package:label` of a function.
+pub(crate) fn label(labels: &Labels, (package, kind, function): &(&str, &str, &str)) -> String {
+    let f = function_ref(
+        labels,
+        (package.to_string(), kind.to_string(), function.to_string()),
+    );
     if f.package.is_empty() {
         f.label
     } else {
@@ -296,25 +314,34 @@ pub(crate) fn label_of(labels: &Labels, r: &RollupRow) -> String {
     }
 }
 
-/// The scatter's dots (name, bucket, person), largest first, at most [`MAX_DOTS`].
-fn dots(rows: &[Row<'_>], name: impl Fn(&Row<'_>) -> Option<String>) -> (Vec<Dot>, i64) {
-    let mut per: HashMap<(String, DateTime<Utc>, Uuid), i64> = HashMap::new();
-    for r in rows.iter().filter(|r| !r.user.is_nil()) {
-        if let Some(n) = name(r) {
-            *per.entry((n, r.bucket, r.user)).or_default() += r.measures.events;
-        }
+/// The scatter's dots (name, bucket, person), largest first, at most
+/// [`MAX_DOTS`], and how many there are. A cell holds each person once, so a
+/// person's part of a cell is a dot; only the shown ones are named.
+fn dots<'c, K>(
+    rows: &[Row<'c>],
+    key: impl Fn(&Row<'c>) -> Option<K>,
+    name: impl Fn(&K) -> String,
+) -> (Vec<Dot>, i64) {
+    let mut all: Vec<(&Row<'c>, K)> = rows
+        .iter()
+        .filter(|r| r.person != 0)
+        .filter_map(|r| key(r).map(|k| (r, k)))
+        .collect();
+    let total = all.len() as i64;
+    if all.len() > MAX_DOTS {
+        all.select_nth_unstable_by_key(MAX_DOTS, |(r, _)| Reverse(r.measures.events));
+        all.truncate(MAX_DOTS);
     }
-    let total = per.len() as i64;
-    let all = per
+    let shown = all
         .into_iter()
-        .map(|((name, bucket, user), events)| Dot {
-            name,
-            bucket,
-            user,
-            events,
+        .map(|(r, k)| Dot {
+            name: name(&k),
+            bucket: r.bucket,
+            user: r.user,
+            events: r.measures.events,
         })
         .collect();
-    let shown = top(all, MAX_DOTS, |d: &Dot| {
+    let shown = top(shown, MAX_DOTS, |d: &Dot| {
         (Reverse(d.events), d.bucket, d.name.clone(), d.user)
     });
     (shown, total)

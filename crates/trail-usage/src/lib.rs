@@ -55,7 +55,7 @@ pub struct Usage<'a> {
     people: HashMap<Uuid, Person>,
     logins: HashMap<String, Uuid>,
     /// The people of the rollups' tallies: number to id and back, and first events.
-    numbers: HashMap<u32, Uuid>,
+    numbers: Vec<Uuid>,
     by_person: HashMap<Uuid, u32>,
     first_seen: HashMap<Uuid, chrono::DateTime<chrono::Utc>>,
     /// Minute buckets of a window, computed from its events once per request.
@@ -93,7 +93,7 @@ impl<'a> Usage<'a> {
             types,
             people,
             logins,
-            numbers: seen.iter().map(|p| (p.number, p.user)).collect(),
+            numbers: numbered(&seen),
             by_person: seen.iter().map(|p| (p.user, p.number)).collect(),
             first_seen: seen.iter().map(|p| (p.user, p.first)).collect(),
             minutes: Mutex::new(HashMap::new()),
@@ -157,6 +157,46 @@ impl<'a> Usage<'a> {
             limit,
         };
         Ok(self.store.search(self.account, &request).await?)
+    }
+}
+
+/// Person ids indexed by their number (nil where no one has it).
+fn numbered(seen: &[trail_store::rollups::SeenRow]) -> Vec<Uuid> {
+    let len = seen
+        .iter()
+        .map(|p| p.number as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let mut out = vec![Uuid::nil(); len];
+    for p in seen {
+        out[p.number as usize] = p.user;
+    }
+    out
+}
+
+/// A set of people by number: one bit each.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PeopleSet(Vec<u64>);
+
+impl PeopleSet {
+    pub fn insert(&mut self, person: u32) {
+        let (word, bit) = ((person / 64) as usize, person % 64);
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << bit;
+    }
+
+    pub fn len(&self) -> i64 {
+        self.0.iter().map(|w| i64::from(w.count_ones())).sum()
+    }
+
+    pub fn numbers(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().enumerate().flat_map(|(i, w)| {
+            (0..64)
+                .filter(move |b| w & (1 << b) != 0)
+                .map(move |b| (i * 64) as u32 + b)
+        })
     }
 }
 

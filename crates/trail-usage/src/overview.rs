@@ -2,7 +2,7 @@
 //! window before; people per bucket and per package; the most active people.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use crate::source::Row;
 use chrono::{DateTime, Utc};
@@ -10,11 +10,11 @@ use trail_core::rollup::Dims;
 use trail_core::usage::{BucketCount, Card, Cards, NameCount, Overview, PersonActivity, Rest};
 use uuid::Uuid;
 
-use crate::{top, Scope, Usage, UsageResult, Window};
+use crate::{top, PeopleSet, Scope, Usage, UsageResult, Window};
 
 /// The totals behind the cards of one window.
 struct Totals {
-    active: BTreeSet<Uuid>,
+    active: PeopleSet,
     events: i64,
     errors: i64,
     sessions: i64,
@@ -34,16 +34,16 @@ impl Usage<'_> {
         let first_seen = &self.first_seen;
         let new_in = |t: &Totals, win: &Window| {
             t.active
-                .iter()
-                .filter(|u| {
+                .numbers()
+                .filter(|n| {
                     first_seen
-                        .get(u)
+                        .get(&self.numbers[*n as usize])
                         .is_some_and(|f| *f >= win.from && *f < win.to)
                 })
                 .count() as i64
         };
         let cards = Cards {
-            active_users: Card::new(now.active.len() as i64, then.active.len() as i64),
+            active_users: Card::new(now.active.len(), then.active.len()),
             new_users: Card::new(new_in(&now, w), new_in(&then, &before)),
             sessions: Card::new(now.sessions, then.sessions),
             events: Card::new(now.events, then.events),
@@ -68,11 +68,7 @@ impl Usage<'_> {
             .count_sessions(self.account, w.from, w.to, users.as_deref())
             .await?;
         Ok(Totals {
-            active: rows
-                .iter()
-                .map(|r| r.user)
-                .filter(|u| !u.is_nil())
-                .collect(),
+            active: people(rows),
             events: rows.iter().map(|r| r.measures.events).sum(),
             errors: rows.iter().map(|r| r.measures.errors).sum(),
             sessions,
@@ -82,10 +78,8 @@ impl Usage<'_> {
     async fn people_per_package(&self, w: &Window, scope: &Scope) -> UsageResult<Vec<NameCount>> {
         let cells = self.cells(w, Dims::PACKAGE, false, scope).await?;
         let rows = self.people(&cells, scope);
-        Ok(name_counts(
-            rows.iter().filter(|r| !r.package.is_empty()),
-            |r| r.package.clone(),
-        ))
+        let named = rows.iter().filter(|r| !r.package.is_empty());
+        Ok(name_counts(named, package_of, |p| p.to_string()))
     }
 
     /// The `n` people with most events, and the rest together.
@@ -118,41 +112,58 @@ impl Usage<'_> {
 
 /// Distinct people per bucket, every bucket of the window included.
 fn people_per_bucket(w: &Window, rows: &[Row<'_>]) -> Vec<BucketCount> {
-    let mut per: BTreeMap<DateTime<Utc>, BTreeSet<Uuid>> =
-        w.buckets().map(|b| (b, BTreeSet::new())).collect();
-    for r in rows.iter().filter(|r| !r.user.is_nil()) {
-        per.entry(r.bucket).or_default().insert(r.user);
+    let mut per: BTreeMap<DateTime<Utc>, PeopleSet> =
+        w.buckets().map(|b| (b, PeopleSet::default())).collect();
+    for r in rows.iter().filter(|r| r.person != 0) {
+        per.entry(r.bucket).or_default().insert(r.person);
     }
     per.into_iter()
         .map(|(bucket, users)| BucketCount {
             bucket,
-            count: users.len() as i64,
+            count: users.len(),
         })
         .collect()
 }
 
 /// Events and distinct people per name, most people first.
-pub(crate) fn name_counts<'r, 'c: 'r>(
+/// Rows are grouped by `key` (cheap: borrowed from the cells), and each
+/// group named once by `name`.
+pub(crate) fn name_counts<'r, 'c: 'r, K: std::hash::Hash + Eq>(
     rows: impl Iterator<Item = &'r Row<'c>>,
-    name: impl Fn(&Row<'c>) -> String,
+    key: impl Fn(&Row<'c>) -> K,
+    name: impl Fn(&K) -> String,
 ) -> Vec<NameCount> {
-    let mut per: HashMap<String, (i64, BTreeSet<Uuid>)> = HashMap::new();
+    let mut per: HashMap<K, (i64, PeopleSet)> = HashMap::new();
     for r in rows {
-        let e = per.entry(name(r)).or_default();
+        let e = per.entry(key(r)).or_default();
         e.0 += r.measures.events;
-        if !r.user.is_nil() {
-            e.1.insert(r.user);
+        if r.person != 0 {
+            e.1.insert(r.person);
         }
     }
     let all: Vec<NameCount> = per
         .into_iter()
-        .map(|(name, (events, users))| NameCount {
-            name,
+        .map(|(key, (events, users))| NameCount {
+            name: name(&key),
             events,
-            users: users.len() as i64,
+            users: users.len(),
         })
         .collect();
     top(all, usize::MAX, |c| {
         (Reverse(c.users), Reverse(c.events), c.name.clone())
     })
+}
+
+/// The people of the rows.
+pub(crate) fn people(rows: &[Row<'_>]) -> PeopleSet {
+    let mut set = PeopleSet::default();
+    rows.iter()
+        .filter(|r| r.person != 0)
+        .for_each(|r| set.insert(r.person));
+    set
+}
+
+/// A row's package, borrowed from its cell.
+pub(crate) fn package_of<'c>(r: &Row<'c>) -> &'c str {
+    r.cell().package.as_str()
 }

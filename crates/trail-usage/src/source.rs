@@ -23,8 +23,17 @@ const PAGE: u32 = 2_000;
 #[derive(Clone, Copy)]
 pub(crate) struct Row<'a> {
     pub user: Uuid,
+    /// The person's number (0: nobody).
+    pub person: u32,
     pub measures: Measures,
     cell: &'a RollupRow,
+}
+
+impl<'a> Row<'a> {
+    /// The cell, for keys that live as long as it.
+    pub fn cell(&self) -> &'a RollupRow {
+        self.cell
+    }
 }
 
 impl Deref for Row<'_> {
@@ -44,7 +53,7 @@ impl Usage<'_> {
         for cell in cells {
             let mut rest = cell.measures;
             for (number, t) in &cell.people.0 {
-                let Some(user) = self.numbers.get(number).copied() else {
+                let Some(user) = self.numbers.get(*number as usize).copied() else {
                     continue;
                 };
                 (rest.events, rest.failures, rest.errors) = (
@@ -61,6 +70,7 @@ impl Usage<'_> {
                     };
                     out.push(Row {
                         user,
+                        person: *number,
                         measures,
                         cell,
                     });
@@ -69,6 +79,7 @@ impl Usage<'_> {
             if wanted.is_none() {
                 out.push(Row {
                     user: Uuid::nil(),
+                    person: 0,
                     measures: rest,
                     cell,
                 });
