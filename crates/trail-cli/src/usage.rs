@@ -206,10 +206,19 @@ fn ms(v: Option<f64>) -> String {
 fn span_line(title: &str, s: &trail_core::usage::Span) {
     say!(
         "{title}, {} .. {} ({} buckets)",
-        instant(&s.from),
-        instant(&s.to),
+        bucket(s, &s.from),
+        bucket(s, &s.to),
         s.bucket
     );
+}
+
+/// A bucket's start: the date alone for day buckets.
+fn bucket(s: &trail_core::usage::Span, t: &DateTime<Utc>) -> String {
+    if s.bucket == "day" {
+        day(t)
+    } else {
+        instant(t)
+    }
 }
 
 fn card_row(name: &str, c: &Card) -> Vec<String> {
@@ -252,7 +261,7 @@ fn overview(o: Overview) {
             .iter()
             .map(|b| {
                 vec![
-                    instant(&b.bucket),
+                    bucket(&o.span, &b.bucket),
                     b.count.to_string(),
                     "#".repeat((b.count * 40 / peak) as usize),
                 ]

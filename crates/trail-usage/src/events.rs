@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::{top, Scope, Usage, UsageResult, Window};
 
 impl Usage<'_> {
-    pub async fn events(&self, w: &Window, scope: &Scope, top_types: usize) -> UsageResult<Events> {
+    pub async fn events(&self, w: &Window, scope: &Scope, top_n: usize) -> UsageResult<Events> {
         let sources = self.cells(w, Dims::SOURCE, false, scope).await?;
         let people = self.people(&sources, scope);
         let levels = self.cells(w, Dims::LEVEL, false, scope).await?;
@@ -39,8 +39,8 @@ impl Usage<'_> {
             span: w.span(),
             by_source: series(w, &people, |r| r.source.clone(), usize::MAX),
             by_level: series(w, &levels, |r| r.level.clone(), usize::MAX),
-            by_type: series(w, &types, |r| self.type_name(r.type_id), top_types),
-            by_user: top(by_user, usize::MAX, |p: &PersonSource| {
+            by_type: series(w, &types, |r| self.type_name(r.type_id), top_n),
+            by_user: top(by_user, top_n, |p: &PersonSource| {
                 (
                     Reverse(p.sources.values().sum::<i64>()),
                     p.user.login.clone(),

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 use trail_core::api::EventView;
-use trail_core::query::{Condition, Filter, Term};
+use trail_core::query::{Condition, Filter, Term, TimeRange};
 use trail_core::usage::{ActionSummary, Edge, EventRef, History, Node};
 use trail_core::{Catalogue, Event, ParamValue, ResourceKind};
 
@@ -19,7 +19,10 @@ use crate::{Usage, UsageError, UsageResult, Window};
 const MAX_DEPTH: usize = 6;
 /// Events read per resource.
 const MAX_EVENTS: usize = 5_000;
-const PAGE: u32 = 1_000;
+/// Events read per resource to find where it came from: its newest ones, as
+/// it is made again the same way.
+const ORIGIN_EVENTS: usize = 500;
+const PAGE: u32 = 500;
 /// Modifications listed.
 const MODIFICATIONS: usize = 50;
 const MODIFYING: &[&str] = &[
@@ -35,16 +38,14 @@ impl Usage<'_> {
     /// The history of resource (`kind`, `id`); actions and modifications within the window,
     /// the origin at any time.
     pub async fn history(&self, w: &Window, kind: &ResourceKind, id: &str) -> UsageResult<History> {
-        let (events, mut complete) = self.resource_events(kind, id).await?;
-        let newest = events
+        let (newest, _) = self.resource_events(kind, id, None, ORIGIN_EVENTS).await?;
+        let first = newest
             .first()
             .ok_or_else(|| UsageError::NotFound(format!("events of {} {id}", kind.as_str())))?;
-        let resource = node_of(newest).expect("an event of the resource has it");
-        let in_window: Vec<&Event> = events
-            .iter()
-            .filter(|e| e.body.occurred_at >= w.from && e.body.occurred_at < w.to)
-            .collect();
-        let (origin, origin_complete) = self.origin(&resource, events.clone()).await?;
+        let resource = node_of(first).expect("an event of the resource has it");
+        let (events, mut complete) = self.resource_events(kind, id, Some(w), MAX_EVENTS).await?;
+        let in_window: Vec<&Event> = events.iter().collect();
+        let (origin, origin_complete) = self.origin(&resource, newest).await?;
         complete &= origin_complete;
         Ok(History {
             modifications: in_window
@@ -83,7 +84,10 @@ impl Usage<'_> {
                         continue;
                     }
                     let (more, all) = match ResourceKind::parse(&source.kind) {
-                        Ok(k) => self.resource_events(&k, &source.id).await?,
+                        Ok(k) => {
+                            self.resource_events(&k, &source.id, None, ORIGIN_EVENTS)
+                                .await?
+                        }
                         Err(_) => (Vec::new(), true),
                     };
                     complete &= all;
@@ -156,22 +160,32 @@ impl Usage<'_> {
             .find(|n| n.name.as_deref() == Some(name) || n.id == name))
     }
 
-    /// The resource's events, newest first; false when cut at [`MAX_EVENTS`].
+    /// The resource's newest events (in the window, when given), at most
+    /// `cap`; false when cut there.
     async fn resource_events(
         &self,
         kind: &ResourceKind,
         id: &str,
+        window: Option<&Window>,
+        cap: usize,
     ) -> UsageResult<(Vec<Event>, bool)> {
-        let filter = filter_of(vec![
+        let mut conditions = vec![
             Condition::Kind(vec![kind.clone()]),
             Condition::ResourceId(vec![id.to_string()]),
-        ]);
+        ];
+        conditions.extend(window.map(|w| {
+            Condition::Between(TimeRange {
+                from: Some(w.from),
+                to: Some(w.to),
+            })
+        }));
+        let filter = filter_of(conditions);
         let (mut out, mut after) = (Vec::new(), None);
         loop {
             let page = self.search(filter.clone(), after, PAGE).await?;
             out.extend(page.events);
             match page.next {
-                Some(next) if out.len() < MAX_EVENTS => after = Some(next),
+                Some(next) if out.len() < cap => after = Some(next),
                 Some(_) => return Ok((out, false)),
                 None => return Ok((out, true)),
             }

@@ -203,12 +203,19 @@ impl PeopleSet {
 /// Quantiles of a sketch, with the exact maximum when known.
 fn durations(sketch: &Sketch, max: Option<i64>) -> Durations {
     let count = sketch.count() as i64;
+    let max = max.filter(|_| count > 0);
+    // A sketch's value may be up to 2% above the real one: never above the exact maximum.
+    let q = |p| {
+        sketch
+            .quantile(p)
+            .map(|v| max.map_or(v, |m| v.min(m as f64)))
+    };
     Durations {
         count,
-        p50: sketch.quantile(0.5),
-        p90: sketch.quantile(0.9),
-        p99: sketch.quantile(0.99),
-        max: max.filter(|_| count > 0),
+        p50: q(0.5),
+        p90: q(0.9),
+        p99: q(0.99),
+        max,
     }
 }
 
