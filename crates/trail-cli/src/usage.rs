@@ -29,7 +29,7 @@ pub enum View {
     Errors(Ask),
     /// One error group: occurrences and the actions that came before them.
     Error {
-        /// The signature, as `trail usage errors` shows it.
+        /// The signature, or its start as `trail usage errors` shows it.
         signature: String,
         #[command(flatten)]
         ask: Ask,
@@ -472,7 +472,7 @@ const GROUP_HEADER: [&str; 9] = [
 fn errors(e: Errors) {
     span_line("Errors", &e.span);
     table(&GROUP_HEADER, e.groups.iter().map(group_row).collect());
-    line("The full signature is in --json; `trail usage error <signature>` shows one group.");
+    line("`trail usage error <signature>` shows one group.");
 }
 
 fn error(d: ErrorDetail) {

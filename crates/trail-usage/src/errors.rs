@@ -49,6 +49,8 @@ impl Usage<'_> {
         window_seconds: u32,
         quiet_days: u32,
     ) -> UsageResult<ErrorDetail> {
+        let signature = self.signature(signature).await?;
+        let signature = signature.as_str();
         let group = self
             .error_groups(w, scope, quiet_days, Some(signature))
             .await?
@@ -74,6 +76,23 @@ impl Usage<'_> {
             preceding,
             occurrences: newest.iter().take(LISTED).map(EventView::from).collect(),
         })
+    }
+
+    /// The signature that starts with `prefix` (as lists show them, shortened);
+    /// refused when several do.
+    async fn signature(&self, prefix: &str) -> UsageResult<String> {
+        let prefix = prefix.to_ascii_lowercase();
+        let known = self.store.seen(self.account, SeenTable::Signatures).await?;
+        let mut matches = known
+            .into_iter()
+            .filter(|s| s.signature.starts_with(&prefix));
+        match (matches.next(), matches.next()) {
+            (Some(one), None) => Ok(one.signature),
+            (Some(_), Some(_)) => Err(UsageError::BadRequest(format!(
+                "several error signatures start with {prefix:?}; give more of it"
+            ))),
+            (None, _) => Err(UsageError::NotFound(format!("error signature {prefix}"))),
+        }
     }
 
     /// The groups of the window, most occurrences first; only `signature`'s when given.

@@ -358,7 +358,7 @@ pub async fn errors(
 /// One error group: its figures, the newest occurrences, and the event types
 /// that came before it in the same sessions, against how common they are.
 #[utoipa::path(get, path = "/api/v1/usage/errors/{signature}", tag = "usage",
-    params(("signature" = String, Path, description = "The error signature"), UsageParams),
+    params(("signature" = String, Path, description = "The error signature, or enough of its start to name one"), UsageParams),
     responses((status = 200, body = ErrorDetail), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn error_detail(
