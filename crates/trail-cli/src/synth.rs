@@ -216,6 +216,10 @@ pub struct Generator {
     shape: Shape,
     types: Vec<String>,
     type_zipf: Zipf,
+    /// Per group, its own order of the types: each team has its favourites, so
+    /// usage patterns follow the groups (seed 003, "correlate usage patterns
+    /// with the organizational groups").
+    group_types: std::collections::HashMap<String, Vec<usize>>,
     user_zipf: Zipf,
     start: DateTime<Utc>,
     step_ms: f64,
@@ -241,7 +245,18 @@ impl Generator {
             types.swap(i, rng.gen_range(0..=i));
         }
         let span = Duration::days(days);
+        let mut group_types = std::collections::HashMap::new();
+        for (_, group) in &shape.users {
+            if !group_types.contains_key(group) {
+                let mut order: Vec<usize> = (0..types.len()).collect();
+                for i in (1..order.len()).rev() {
+                    order.swap(i, rng.gen_range(0..=i));
+                }
+                group_types.insert(group.clone(), order);
+            }
+        }
         Generator {
+            group_types,
             rng,
             type_zipf: Zipf::new(types.len(), 1.0),
             types,
@@ -257,14 +272,21 @@ impl Generator {
     pub fn next_event(&mut self) -> EventInput {
         let n = self.produced;
         self.produced += 1;
+        let user_index = self.user_zipf.pick(&mut self.rng);
         let type_name = if (n as usize) < self.types.len() {
             self.types[n as usize].clone()
         } else {
-            self.types[self.type_zipf.pick(&mut self.rng)].clone()
+            // Half of what people do is what everyone does, half their team's own.
+            let rank = self.type_zipf.pick(&mut self.rng);
+            let group = &self.shape.users[user_index].1;
+            let index = match self.group_types.get(group) {
+                Some(order) if self.rng.gen_bool(0.5) => order[rank],
+                _ => rank,
+            };
+            self.types[index].clone()
         };
         let jitter = self.rng.gen_range(0.0..self.step_ms.max(1.0));
         let at = self.start + Duration::milliseconds((n as f64 * self.step_ms + jitter) as i64);
-        let user_index = self.user_zipf.pick(&mut self.rng);
         self.build(&type_name, at, user_index)
     }
 
