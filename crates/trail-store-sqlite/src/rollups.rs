@@ -2,7 +2,7 @@
 //! transaction, reading rollup rows, and rebuilding them from stored events.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, Transaction};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql, Transaction};
 use std::collections::HashMap;
 
 use trail_core::rollup::{Cell, Delta, Fact, Measures, Sketch, Tallies};
@@ -92,47 +92,64 @@ fn write_cells(tx: &Transaction, delta: &Delta, numbers: &Numbers) -> StoreResul
         )
         .map_err(db_error)?;
     for (k, cell) in &delta.cells {
-        let key = params![
-            k.account,
-            k.cuboid,
-            k.grain.code(),
-            micros(&k.bucket),
-            k.type_id,
-            k.package,
-            k.kind,
-            k.function,
-            k.source,
-            k.level
+        let (grain, bucket, m) = (k.grain.code(), micros(&k.bucket), &cell.measures);
+        let key: [&dyn ToSql; 10] = [
+            &k.account,
+            &k.cuboid,
+            &grain,
+            &bucket,
+            &k.type_id,
+            &k.package,
+            &k.kind,
+            &k.function,
+            &k.source,
+            &k.level,
         ];
+        let counts: [&dyn ToSql; 6] = [
+            &m.events,
+            &m.failures,
+            &m.errors,
+            &m.timed,
+            &m.duration_sum,
+            &m.duration_max,
+        ];
+        let tallied = Tallied {
+            account: k.account,
+            cell,
+            numbers,
+        };
+        tallied.upsert(&mut read, &mut write, &key, &counts)?;
+    }
+    Ok(())
+}
+
+/// A row of cells or errors: its stored people are read, the batch's added,
+/// and the row written with its counts (the statements take the key, then the
+/// counts, then the people).
+struct Tallied<'a> {
+    account: Uuid,
+    cell: &'a Cell,
+    numbers: &'a Numbers,
+}
+
+impl Tallied<'_> {
+    fn upsert(
+        &self,
+        read: &mut rusqlite::CachedStatement,
+        write: &mut rusqlite::CachedStatement,
+        key: &[&dyn ToSql],
+        counts: &[&dyn ToSql],
+    ) -> StoreResult<()> {
         let stored: Option<Vec<u8>> = read
             .query_row(key, |r| r.get(0))
             .optional()
             .map_err(db_error)?;
-        let people = merged(k.account, stored, cell, numbers)?;
-        let m = &cell.measures;
-        write
-            .execute(params![
-                k.account,
-                k.cuboid,
-                k.grain.code(),
-                micros(&k.bucket),
-                k.type_id,
-                k.package,
-                k.kind,
-                k.function,
-                k.source,
-                k.level,
-                m.events,
-                m.failures,
-                m.errors,
-                m.timed,
-                m.duration_sum,
-                m.duration_max,
-                people
-            ])
-            .map_err(db_error)?;
+        let people = merged(self.account, stored, self.cell, self.numbers)?;
+        let mut args: Vec<&dyn ToSql> = key.to_vec();
+        args.extend_from_slice(counts);
+        args.push(&people);
+        write.execute(&*args).map_err(db_error).map(drop)
     }
-    Ok(())
 }
 
 /// Sketches merge in Rust: read the stored one, add, write back.
@@ -200,35 +217,23 @@ fn write_errors(tx: &Transaction, delta: &Delta, numbers: &Numbers) -> StoreResu
         )
         .map_err(db_error)?;
     for (k, cell) in &delta.errors {
-        let key = params![
-            k.account,
-            k.grain.code(),
-            micros(&k.bucket),
-            k.signature,
-            k.type_id,
-            k.package,
-            k.kind,
-            k.function
+        let (grain, bucket) = (k.grain.code(), micros(&k.bucket));
+        let key: [&dyn ToSql; 8] = [
+            &k.account,
+            &grain,
+            &bucket,
+            &k.signature,
+            &k.type_id,
+            &k.package,
+            &k.kind,
+            &k.function,
         ];
-        let stored: Option<Vec<u8>> = read
-            .query_row(key, |r| r.get(0))
-            .optional()
-            .map_err(db_error)?;
-        let people = merged(k.account, stored, cell, numbers)?;
-        write
-            .execute(params![
-                k.account,
-                k.grain.code(),
-                micros(&k.bucket),
-                k.signature,
-                k.type_id,
-                k.package,
-                k.kind,
-                k.function,
-                cell.measures.events,
-                people
-            ])
-            .map_err(db_error)?;
+        let tallied = Tallied {
+            account: k.account,
+            cell,
+            numbers,
+        };
+        tallied.upsert(&mut read, &mut write, &key, &[&cell.measures.events])?;
     }
     Ok(())
 }

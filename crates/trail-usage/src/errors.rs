@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use trail_core::api::EventView;
-use trail_core::query::{Condition, Filter, Term, TimeRange};
+use trail_core::query::{Condition, Filter};
 use trail_core::rollup::{Dims, Grain};
 use trail_core::usage::{ErrorDetail, ErrorGroup, Errors, Preceding};
 use trail_store::rollups::{Column, RollupQuery, RollupRow, RollupTable, SeenTable, Values};
@@ -16,6 +16,7 @@ use crate::events::series;
 use crate::functions::{function_of, label};
 use crate::overview::{name_counts, package_of};
 use crate::source::Row;
+use crate::window::between;
 use crate::{top, Scope, Usage, UsageError, UsageResult, Window};
 
 /// How many of a group's newest occurrences the preceding actions are read for.
@@ -59,11 +60,10 @@ impl Usage<'_> {
             .ok_or_else(|| {
                 UsageError::NotFound(format!("errors of signature {signature} in the window"))
             })?;
-        let mut filter = scope.search_filter();
-        filter
-            .terms
-            .push(term(Condition::Signature(vec![signature.to_string()])));
-        filter.terms.push(term(between(w.from, w.to)));
+        let filter = scope
+            .search_filter()
+            .and(Condition::Signature(vec![signature.to_string()]))
+            .and(w.condition());
         let newest = self.search(filter, None, STUDIED).await?.events;
         let baseline = self.cells(w, Dims::TYPE, false, scope).await?;
         let preceding = self
@@ -213,12 +213,7 @@ impl Usage<'_> {
                 continue;
             };
             let at = e.body.occurred_at;
-            let filter = Filter {
-                terms: vec![
-                    term(Condition::Session(vec![session])),
-                    term(between(at - span, at)),
-                ],
-            };
+            let filter = Filter::all([Condition::Session(vec![session]), between(at - span, at)]);
             let events = self.search(filter, None, BEFORE).await?.events;
             let mut types_here = BTreeSet::new();
             for p in &events {
@@ -272,20 +267,6 @@ fn regressed(days: Option<&BTreeSet<DateTime<Utc>>>, w: &Window, quiet_days: u32
         previous = Some(*day);
     }
     false
-}
-
-fn term(condition: Condition) -> Term {
-    Term {
-        negated: false,
-        condition,
-    }
-}
-
-fn between(from: DateTime<Utc>, to: DateTime<Utc>) -> Condition {
-    Condition::Between(TimeRange {
-        from: Some(from),
-        to: Some(to),
-    })
 }
 
 #[cfg(test)]

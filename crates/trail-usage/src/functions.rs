@@ -5,7 +5,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 
-use trail_core::query::{Condition, Term, TimeRange};
+use trail_core::query::Condition;
 use trail_core::rollup::{Dims, Sketch};
 use trail_core::usage::{
     Dot, Durations, FirstLast, FunctionRef, FunctionRuns, FunctionSummary, Functions,
@@ -157,28 +157,15 @@ impl Usage<'_> {
                 kind.as_str()
             )));
         }
-        let mut filter = scope.search_filter();
         let executed = Action::parse("executed").expect("catalogue action");
-        let conditions = [
-            Condition::Between(TimeRange {
-                from: Some(w.from),
-                to: Some(w.to),
-            }),
-            Condition::Kind(vec![kind.clone()]),
-            Condition::ResourceId(vec![function.to_string()]),
-            Condition::Action(vec![executed]),
-        ];
-        filter
-            .terms
-            .extend(conditions.into_iter().map(|condition| Term {
-                negated: false,
-                condition,
-            }));
+        let mut filter = scope
+            .search_filter()
+            .and(w.condition())
+            .and(Condition::Kind(vec![kind.clone()]))
+            .and(Condition::ResourceId(vec![function.to_string()]))
+            .and(Condition::Action(vec![executed]));
         if !package.is_empty() {
-            filter.terms.push(Term {
-                negated: false,
-                condition: Condition::Package(vec![package.into()]),
-            });
+            filter = filter.and(Condition::Package(vec![package.into()]));
         }
         let page = self.search(filter, after, limit).await?;
         let only = vec![

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 use trail_core::api::EventView;
-use trail_core::query::{Condition, Filter, Term, TimeRange};
+use trail_core::query::{Condition, Filter, TimeRange};
 use trail_core::usage::{ActionSummary, Edge, EventRef, History, Node};
 use trail_core::{Catalogue, Event, ParamValue, ResourceKind};
 
@@ -194,15 +194,7 @@ impl Usage<'_> {
 }
 
 fn filter_of(conditions: Vec<Condition>) -> Filter {
-    Filter {
-        terms: conditions
-            .into_iter()
-            .map(|condition| Term {
-                negated: false,
-                condition,
-            })
-            .collect(),
-    }
+    Filter::all(conditions)
 }
 
 /// Kinds a `kind:name` parameter may name: the catalogue's and the account's.

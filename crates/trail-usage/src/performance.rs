@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use trail_core::api::EventView;
-use trail_core::query::{Bounds, Condition, Term, TimeRange};
+use trail_core::query::{Bounds, Condition};
 use trail_core::rollup::{Dims, Sketch};
 use trail_core::usage::{BucketDurations, Operation, Performance};
 use trail_store::rollups::{RollupRow, RollupTable};
@@ -114,23 +114,13 @@ impl Usage<'_> {
         let Some(threshold) = threshold else {
             return Ok(Vec::new());
         };
-        let mut filter = scope.search_filter();
-        let conditions = [
-            Condition::Between(TimeRange {
-                from: Some(w.from),
-                to: Some(w.to),
-            }),
-            // The sketch's value is within 2% of a real duration: start a little below it.
-            Condition::Duration(Bounds {
+        let filter = scope
+            .search_filter()
+            .and(w.condition())
+            .and(Condition::Duration(Bounds {
+                // The sketch's value is within 2% of a real duration: start a little below it.
                 min: Some((threshold * 0.98).floor() as u64),
                 max: None,
-            }),
-        ];
-        filter
-            .terms
-            .extend(conditions.into_iter().map(|condition| Term {
-                negated: false,
-                condition,
             }));
         let page = self.search(filter, None, SLOWEST).await?;
         Ok(page.events.iter().map(EventView::from).collect())

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use trail_core::query::{Condition, Filter, Term};
+use trail_core::query::{Condition, Filter};
 use trail_core::rollup::Dims;
 use trail_core::{EventType, ResourceKind};
 use trail_store::rollups::{Column, RollupTable, Values};
@@ -93,14 +93,6 @@ impl Scope {
         if let Some(t) = &self.types {
             conditions.push(Condition::Type(t.iter().map(|(_, n)| n.clone()).collect()));
         }
-        Filter {
-            terms: conditions
-                .into_iter()
-                .map(|condition| Term {
-                    negated: false,
-                    condition,
-                })
-                .collect(),
-        }
+        Filter::all(conditions)
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use trail_core::query::{Condition, Filter, Term, TimeRange};
+use trail_core::query::Filter;
 use trail_core::rollup::{Cuboid, Delta, Dims, Fact, Grain, Measures, Tallies};
 use trail_core::Event;
 use trail_store::rollups::{Column, RollupQuery, RollupRow, RollupTable};
@@ -142,15 +142,7 @@ impl Usage<'_> {
             .values()
             .map(|t| (t.name.as_str(), t.id))
             .collect();
-        let filter = Filter {
-            terms: vec![Term {
-                negated: false,
-                condition: Condition::Between(TimeRange {
-                    from: Some(w.from),
-                    to: Some(w.to),
-                }),
-            }],
-        };
+        let filter = Filter::all([w.condition()]);
         let mut delta = Delta::default();
         let (mut after, mut read) = (None, 0usize);
         loop {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use trail_core::query::{Condition, Filter, Term};
+use trail_core::query::{Condition, Filter};
 use trail_core::rollup::Dims;
 use trail_core::usage::{Unused, UnusedItem};
 use trail_core::{Catalogue, EventType};
@@ -71,12 +71,7 @@ impl Usage<'_> {
             let Ok(event_type) = EventType::parse(&name) else {
                 continue;
             };
-            let filter = Filter {
-                terms: vec![Term {
-                    negated: false,
-                    condition: Condition::Type(vec![event_type]),
-                }],
-            };
+            let filter = Filter::all([Condition::Type(vec![event_type])]);
             let last = self
                 .search(filter, None, 1)
                 .await?

@@ -89,6 +89,19 @@ impl Window {
     pub fn length(&self) -> Duration {
         self.to - self.from
     }
+
+    /// The window as a search condition.
+    pub fn condition(&self) -> trail_core::query::Condition {
+        between(self.from, self.to)
+    }
+}
+
+/// `[from, to)` as a search condition.
+pub(crate) fn between(from: DateTime<Utc>, to: DateTime<Utc>) -> trail_core::query::Condition {
+    trail_core::query::Condition::Between(trail_core::query::TimeRange {
+        from: Some(from),
+        to: Some(to),
+    })
 }
 
 fn auto(span: Duration) -> Grain {

@@ -124,6 +124,11 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// The filter every one of `conditions` must meet.
+    pub fn all(conditions: impl IntoIterator<Item = Condition>) -> Filter {
+        conditions.into_iter().fold(Filter::default(), Filter::and)
+    }
+
     /// Adds a condition every result must meet as well.
     pub fn and(mut self, condition: Condition) -> Filter {
         self.terms.push(Term {
