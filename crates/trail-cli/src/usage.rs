@@ -503,18 +503,9 @@ fn error(d: ErrorDetail) {
         d.occurrences
             .iter()
             .map(|e| {
-                vec![
-                    e.occurred_at
-                        .chars()
-                        .take(16)
-                        .collect::<String>()
-                        .replace('T', " "),
-                    e.actor.id.clone(),
-                    e.event_type.clone(),
-                    e.error
-                        .as_ref()
-                        .map_or_else(String::new, |x| x.message.clone()),
-                ]
+                let mut row = who_did_what(e);
+                row.extend(e.error.as_ref().map(|x| x.message.clone()));
+                row
             })
             .collect(),
     );
@@ -547,23 +538,28 @@ fn performance(p: Performance) {
         p.slowest
             .iter()
             .map(|e| {
-                vec![
-                    e.occurred_at
-                        .chars()
-                        .take(16)
-                        .collect::<String>()
-                        .replace('T', " "),
-                    e.actor.id.clone(),
-                    e.event_type.clone(),
+                let mut row = who_did_what(e);
+                row.extend([
                     e.resource
                         .as_ref()
                         .and_then(|r| r.name.clone())
                         .unwrap_or_default(),
                     e.duration_ms.map_or_else(String::new, |d| d.to_string()),
-                ]
+                ]);
+                row
             })
             .collect(),
     );
+}
+
+/// When, who and what of an event, for a table row.
+fn who_did_what(e: &trail_core::api::EventView) -> Vec<String> {
+    let time: String = e.occurred_at.chars().take(16).collect();
+    vec![
+        time.replace('T', " "),
+        e.actor.id.clone(),
+        e.event_type.clone(),
+    ]
 }
 
 fn patterns(p: Patterns) {
@@ -662,16 +658,9 @@ fn history(h: History) {
                     .as_ref()
                     .map(|c| c.changed.iter().map(|f| f.field.clone()).collect())
                     .unwrap_or_default();
-                vec![
-                    e.occurred_at
-                        .chars()
-                        .take(16)
-                        .collect::<String>()
-                        .replace('T', " "),
-                    e.actor.id.clone(),
-                    e.event_type.clone(),
-                    changed.join(", "),
-                ]
+                let mut row = who_did_what(e);
+                row.push(changed.join(", "));
+                row
             })
             .collect(),
     );

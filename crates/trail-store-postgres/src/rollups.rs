@@ -511,15 +511,9 @@ pub(crate) async fn seen(
 /// Reads a row of `SeenTable::sql`.
 fn seen_row(r: &Row, table: SeenTable) -> StoreResult<SeenRow> {
     let mut out = SeenRow {
-        user: Uuid::nil(),
-        number: 0,
-        package: String::new(),
-        kind: String::new(),
-        function: String::new(),
-        signature: String::new(),
-        label: String::new(),
         first: get(r, "first_seen")?,
         last: get(r, "last_seen")?,
+        ..SeenRow::default()
     };
     match table {
         SeenTable::People => {

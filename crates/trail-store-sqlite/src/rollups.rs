@@ -359,17 +359,7 @@ pub fn seen(conn: &Connection, account: Uuid, table: SeenTable) -> StoreResult<V
     let rows = stmt
         .query_map([account], |r| {
             let time = |i: usize| r.get::<_, i64>(i).map(from_micros);
-            let mut out = SeenRow {
-                user: Uuid::nil(),
-                number: 0,
-                package: String::new(),
-                kind: String::new(),
-                function: String::new(),
-                signature: String::new(),
-                label: String::new(),
-                first: DateTime::<Utc>::MIN_UTC,
-                last: DateTime::<Utc>::MIN_UTC,
-            };
+            let mut out = SeenRow::default();
             match table {
                 SeenTable::People => {
                     (out.user, out.number) = (r.get(0)?, r.get(1)?);

@@ -210,7 +210,7 @@ impl SeenTable {
 }
 
 /// A row of a [`SeenTable`]; what the table lacks is blank.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SeenRow {
     pub user: Uuid,
     /// The person's number in the rollups' tallies.
