@@ -91,7 +91,13 @@ pub const CUBOIDS: &[Cuboid] = &[
     Cuboid {
         id: 4,
         name: "types",
-        dims: Dims::TYPE.with(Dims::PACKAGE),
+        dims: Dims::TYPE,
+        runs_only: false,
+    },
+    Cuboid {
+        id: 6,
+        name: "type-packages",
+        dims: Dims::TYPE.with(Dims::PACKAGE).with(Dims::LEVEL),
         runs_only: false,
     },
     Cuboid {
@@ -564,6 +570,8 @@ pub struct Sketch {
     /// Durations of 0 ms.
     zero: u64,
     bins: BTreeMap<i32, u64>,
+    /// The longest, exactly.
+    max: i64,
 }
 
 impl Sketch {
@@ -574,6 +582,7 @@ impl Sketch {
     }
 
     pub fn add(&mut self, ms: i64) {
+        self.max = self.max.max(ms);
         if ms <= 0 {
             self.zero += 1;
         } else {
@@ -583,6 +592,7 @@ impl Sketch {
     }
 
     pub fn merge(&mut self, other: &Sketch) {
+        self.max = self.max.max(other.max);
         self.zero += other.zero;
         for (bin, n) in &other.bins {
             *self.bins.entry(*bin).or_default() += n;
@@ -591,6 +601,11 @@ impl Sketch {
 
     pub fn count(&self) -> u64 {
         self.zero + self.bins.values().sum::<u64>()
+    }
+
+    /// The longest duration recorded, exactly; `None` when empty.
+    pub fn max(&self) -> Option<i64> {
+        (self.count() > 0).then_some(self.max)
     }
 
     /// The `q` quantile (0 ≤ q ≤ 1) in ms; `None` when empty.
@@ -616,7 +631,8 @@ impl Sketch {
         None
     }
 
-    /// Compact bytes: zero count, then (bin delta, count) pairs, all as varints.
+    /// Compact bytes: zero count, then (bin delta, count) pairs, then the
+    /// maximum, all as varints.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(4 + self.bins.len() * 3);
         put_varint(&mut out, self.zero);
@@ -628,6 +644,7 @@ impl Sketch {
             put_varint(&mut out, zigzag(delta));
             put_varint(&mut out, *n);
         }
+        put_varint(&mut out, zigzag(self.max));
         out
     }
 
@@ -643,10 +660,11 @@ impl Sketch {
             let bin = i32::try_from(bin).map_err(|_| format!("sketch bin {bin} out of range"))?;
             bins.insert(bin, n);
         }
+        let max = unzigzag(get_varint(bytes)?);
         if !bytes.is_empty() {
             return Err("sketch has trailing bytes".into());
         }
-        Ok(Sketch { zero, bins })
+        Ok(Sketch { zero, bins, max })
     }
 }
 
@@ -716,6 +734,7 @@ mod tests {
         assert_eq!(Sketch::decode(&a.encode()).unwrap(), a);
         assert!(Sketch::decode(&[1, 5, 2]).is_err());
         assert_eq!(Sketch::default().quantile(0.5), None);
+        assert_eq!((a.max(), Sketch::default().max()), (Some(3_600_000), None));
     }
 
     #[test]
@@ -723,16 +742,12 @@ mod tests {
         assert_eq!(Cuboid::covering(Dims::NONE, false).name, "sources");
         assert_eq!(Cuboid::covering(Dims::PACKAGE, false).name, "packages");
         assert_eq!(Cuboid::covering(Dims::LEVEL, false).name, "levels");
-        assert_eq!(
-            Cuboid::covering(Dims::TYPE | Dims::PACKAGE, false).name,
-            "types"
-        );
+        assert_eq!(Cuboid::covering(Dims::TYPE, false).name, "types");
+        let by_package = Dims::TYPE | Dims::PACKAGE | Dims::LEVEL;
+        assert_eq!(Cuboid::covering(by_package, false).name, "type-packages");
         assert_eq!(Cuboid::covering(Dims::FUNCTION, true).name, "functions");
         assert_eq!(Cuboid::covering(Dims::FUNCTION, false).name, "all");
-        assert_eq!(
-            Cuboid::covering(Dims::TYPE | Dims::LEVEL, false).name,
-            "all"
-        );
+        assert_eq!(Cuboid::covering(Dims::TYPE | Dims::KIND, false).name, "all");
     }
 
     #[test]

@@ -90,8 +90,9 @@ CREATE TABLE usage_signatures (
 CREATE TABLE usage_backfill (account_id uuid PRIMARY KEY);
 INSERT INTO usage_backfill SELECT DISTINCT account_id FROM events;
 
--- One error group's occurrences, newest first; sessions started in a window.
-CREATE INDEX events_by_error ON events (account_id, error_signature, event_time DESC)
+-- One error group's occurrences, newest first, and the sessions they hit (read off
+-- the index alone); sessions started in a window.
+CREATE INDEX events_by_error ON events (account_id, error_signature, event_time DESC, session_id)
     WHERE error_signature IS NOT NULL;
 CREATE INDEX users_sessions_by_start ON users_sessions (account_id, started);
 

@@ -494,8 +494,8 @@ fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
     Ok(out)
 }
 
-fn tallies(r: &Row, i: usize) -> StoreResult<Tallies> {
-    Tallies::decode(get(r, i)?).map_err(StoreError::Corrupt)
+fn tallies(r: &Row, i: usize) -> StoreResult<Vec<u8>> {
+    get(r, i)
 }
 
 pub(crate) async fn seen(

@@ -278,8 +278,12 @@ async fn rollups_of_appends_equal_a_rebuild() {
         .unwrap()
         .into_iter()
         .map(|r| {
-            let people: BTreeMap<Uuid, Tally> =
-                r.people.0.iter().map(|(n, t)| (numbers[n], *t)).collect();
+            let people: BTreeMap<Uuid, Tally> = trail_core::rollup::Tallies::decode(&r.people)
+                .unwrap()
+                .0
+                .iter()
+                .map(|(n, t)| (numbers[n], *t))
+                .collect();
             ((r.bucket, r.source), (r.measures, people))
         })
         .collect();

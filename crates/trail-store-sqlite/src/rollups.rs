@@ -347,9 +347,8 @@ fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
     Ok(out)
 }
 
-fn tallies(r: &Row, i: usize) -> StoreResult<Tallies> {
-    let bytes: Vec<u8> = r.get(i).map_err(db_error)?;
-    Tallies::decode(&bytes).map_err(StoreError::Corrupt)
+fn tallies(r: &Row, i: usize) -> StoreResult<Vec<u8>> {
+    r.get(i).map_err(db_error)
 }
 
 pub fn seen(conn: &Connection, account: Uuid, table: SeenTable) -> StoreResult<Vec<SeenRow>> {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde_json::json;
-use trail_core::rollup::{Grain, Measures, Tally, CUBOIDS};
+use trail_core::rollup::{Grain, Measures, Tallies, Tally, CUBOIDS};
 use trail_core::NewEvent;
 use uuid::Uuid;
 
@@ -130,9 +130,8 @@ fn expected_cells(
 fn as_cells(rows: Vec<RollupRow>, logins: &HashMap<u32, String>) -> Expected {
     rows.into_iter()
         .map(|r| {
-            let people = r
-                .people
-                .0
+            let people = Tallies::decode(&r.people).expect("stored tallies").0;
+            let people = people
                 .iter()
                 .map(|(n, t)| (logins[n].clone(), *t))
                 .collect();

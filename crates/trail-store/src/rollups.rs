@@ -2,7 +2,7 @@
 //! as one SQL text both backends run, and the row shape they hand back.
 
 use chrono::{DateTime, Utc};
-use trail_core::rollup::{Grain, Measures, Sketch, Tallies};
+use trail_core::rollup::{Grain, Measures, Sketch};
 use uuid::Uuid;
 
 use crate::search::{Dialect, Sql, SqlArg};
@@ -116,8 +116,9 @@ pub struct RollupRow {
     pub level: String,
     pub signature: String,
     pub measures: Measures,
-    /// The people of the row, by number (`usage_people.num`).
-    pub people: Tallies,
+    /// The people of the row, by number (`usage_people.num`), as stored
+    /// ([`trail_core::rollup::Tallies::encode`]): decoded only by the questions about people.
+    pub people: Vec<u8>,
     pub sketch: Option<Sketch>,
 }
 

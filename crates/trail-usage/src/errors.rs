@@ -109,7 +109,7 @@ impl Usage<'_> {
                 .push((Column::Signature, Values::Texts(vec![s.to_string()])));
         }
         let cells = self.rows(w, &q).await?;
-        let rows = self.people(&cells, scope);
+        let rows = self.people(&cells, scope)?;
         let mut per: HashMap<&str, Vec<&Row>> = HashMap::new();
         for r in &rows {
             per.entry(r.signature.as_str()).or_default().push(r);

@@ -15,11 +15,11 @@ use crate::{top, Scope, Usage, UsageResult, Window};
 impl Usage<'_> {
     pub async fn events(&self, w: &Window, scope: &Scope, top_n: usize) -> UsageResult<Events> {
         let sources = self.cells(w, Dims::SOURCE, false, scope).await?;
-        let people = self.people(&sources, scope);
+        let people = self.people(&sources, scope)?;
         let levels = self.cells(w, Dims::LEVEL, false, scope).await?;
-        let levels = self.people(&levels, scope);
+        let levels = self.counts(&levels, scope)?;
         let types = self.cells(w, Dims::TYPE, false, scope).await?;
-        let types = self.people(&types, scope);
+        let types = self.counts(&types, scope)?;
         let mut by_user: HashMap<Uuid, BTreeMap<String, i64>> = HashMap::new();
         for r in people.iter().filter(|r| !r.user.is_nil()) {
             *by_user

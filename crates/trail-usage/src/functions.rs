@@ -38,13 +38,13 @@ fn fn_key(r: &RollupRow) -> FnKey {
 impl Usage<'_> {
     pub async fn packages(&self, w: &Window, scope: &Scope) -> UsageResult<Packages> {
         let package_cells = self.cells(w, Dims::PACKAGE, false, scope).await?;
-        let people = self.people(&package_cells, scope);
+        let people = self.people(&package_cells, scope)?;
         let kind_cells = self
             .cells(w, Dims::PACKAGE | Dims::TYPE | Dims::LEVEL, false, scope)
             .await?;
-        let kinds = self.people(&kind_cells, scope);
+        let kinds = self.counts(&kind_cells, scope)?;
         let run_cells = self.function_cells(w, scope).await?;
-        let runs = self.people(&run_cells, scope);
+        let runs = self.people(&run_cells, scope)?;
         let labels = self.labels().await?;
         let named = |r: &&Row| !r.package.is_empty();
         let mut summaries: BTreeMap<String, PackageSummary> = BTreeMap::new();
@@ -96,7 +96,7 @@ impl Usage<'_> {
 
     pub async fn functions(&self, w: &Window, scope: &Scope) -> UsageResult<Functions> {
         let run_cells = self.function_cells(w, scope).await?;
-        let runs = self.people(&run_cells, scope);
+        let runs = self.people(&run_cells, scope)?;
         let labels = self.labels().await?;
         let sketches = self.sketches(w, scope, Vec::new()).await?;
         let mut per: HashMap<(&str, &str, &str), RunTotals> = HashMap::new();
@@ -252,7 +252,7 @@ impl Usage<'_> {
 
 fn fn_durations(sketch: Option<Option<&Sketch>>, max: i64) -> Durations {
     match sketch {
-        Some(s) => durations(s.unwrap_or(&Sketch::default()), Some(max)),
+        Some(s) => durations(s.unwrap_or(&Sketch::default())),
         // Only the exact maximum is known per person.
         None => Durations {
             max: Some(max),

@@ -18,7 +18,7 @@ use crate::{Usage, UsageError, UsageResult, Window};
 /// How far back the origin is followed, in resources.
 const MAX_DEPTH: usize = 6;
 /// Events read per resource.
-const MAX_EVENTS: usize = 5_000;
+const MAX_EVENTS: usize = 1_000;
 /// Events read per resource to find where it came from: its newest ones, as
 /// it is made again the same way.
 const ORIGIN_EVENTS: usize = 500;

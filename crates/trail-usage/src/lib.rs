@@ -200,10 +200,10 @@ impl PeopleSet {
     }
 }
 
-/// Quantiles of a sketch, with the exact maximum when known.
-fn durations(sketch: &Sketch, max: Option<i64>) -> Durations {
+/// Quantiles of a sketch, and its exact maximum.
+fn durations(sketch: &Sketch) -> Durations {
     let count = sketch.count() as i64;
-    let max = max.filter(|_| count > 0);
+    let max = sketch.max();
     // A sketch's value may be up to 2% above the real one: never above the exact maximum.
     let q = |p| {
         sketch

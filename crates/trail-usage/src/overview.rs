@@ -23,10 +23,10 @@ struct Totals {
 impl Usage<'_> {
     pub async fn overview(&self, w: &Window, scope: &Scope, top_n: usize) -> UsageResult<Overview> {
         let cells = self.cells(w, Dims::NONE, false, scope).await?;
-        let rows = self.people(&cells, scope);
+        let rows = self.people(&cells, scope)?;
         let before = w.previous();
         let earlier_cells = self.cells(&before, Dims::NONE, false, scope).await?;
-        let earlier = self.people(&earlier_cells, scope);
+        let earlier = self.people(&earlier_cells, scope)?;
         let (now, then) = (
             self.totals(w, &rows, scope).await?,
             self.totals(&before, &earlier, scope).await?,
@@ -77,7 +77,7 @@ impl Usage<'_> {
 
     async fn people_per_package(&self, w: &Window, scope: &Scope) -> UsageResult<Vec<NameCount>> {
         let cells = self.cells(w, Dims::PACKAGE, false, scope).await?;
-        let rows = self.people(&cells, scope);
+        let rows = self.people(&cells, scope)?;
         let named = rows.iter().filter(|r| !r.package.is_empty());
         Ok(name_counts(named, package_of, |p| p.to_string()))
     }

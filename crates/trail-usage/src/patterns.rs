@@ -33,7 +33,7 @@ impl Usage<'_> {
         me: Option<Uuid>,
     ) -> UsageResult<Patterns> {
         let cells = self.cells(w, Dims::TYPE, false, scope).await?;
-        let rows = self.people(&cells, scope);
+        let rows = self.people(&cells, scope)?;
         let mut per: BTreeMap<Uuid, BTreeMap<i64, i64>> = BTreeMap::new();
         for r in rows.iter().filter(|r| !r.user.is_nil()) {
             *per.entry(r.user).or_default().entry(r.type_id).or_default() += r.measures.events;

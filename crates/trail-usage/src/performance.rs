@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use trail_core::api::EventView;
 use trail_core::query::{Bounds, Condition};
-use trail_core::rollup::{Dims, Sketch};
+use trail_core::rollup::Sketch;
 use trail_core::usage::{BucketDurations, Operation, Performance};
 use trail_store::rollups::{RollupRow, RollupTable};
 
@@ -32,8 +32,7 @@ const SLOWEST: u32 = 20;
 #[derive(Default)]
 struct Op {
     all: Sketch,
-    max: i64,
-    per_bucket: BTreeMap<DateTime<Utc>, (Sketch, i64)>,
+    per_bucket: BTreeMap<DateTime<Utc>, Sketch>,
 }
 
 impl Usage<'_> {
@@ -52,23 +51,14 @@ impl Usage<'_> {
         }
         let q = self.query(w, RollupTable::Durations, scope)?;
         let sketches = self.rows(w, &q).await?;
-        let dims = Dims::TYPE | Dims::PACKAGE | Dims::KIND | Dims::FUNCTION;
-        let cells = self.cells(w, dims, false, scope).await?;
         let mut ops: HashMap<OpKey, Op> = HashMap::new();
         let mut everything = Sketch::default();
         for r in &sketches {
             let Some(s) = &r.sketch else { continue };
             let op = ops.entry(op_key(r)).or_default();
             op.all.merge(s);
-            op.per_bucket.entry(r.bucket).or_default().0.merge(s);
+            op.per_bucket.entry(r.bucket).or_default().merge(s);
             everything.merge(s);
-        }
-        for r in cells.iter().filter(|r| r.measures.timed > 0) {
-            if let Some(op) = ops.get_mut(&op_key(r)) {
-                op.max = op.max.max(r.measures.duration_max);
-                let b = op.per_bucket.entry(r.bucket).or_default();
-                b.1 = b.1.max(r.measures.duration_max);
-            }
         }
         let labels = self.labels().await?;
         let operations = ops
@@ -79,13 +69,13 @@ impl Usage<'_> {
                     .functions
                     .get(&(package.clone(), kind.clone(), function.clone()))
                     .map_or_else(|| function.clone(), |l| l.label.clone()),
-                durations: durations(&op.all, Some(op.max)),
+                durations: durations(&op.all),
                 per_bucket: op
                     .per_bucket
                     .into_iter()
-                    .map(|(bucket, (s, max))| BucketDurations {
+                    .map(|(bucket, s)| BucketDurations {
                         bucket,
-                        durations: durations(&s, Some(max)),
+                        durations: durations(&s),
                     })
                     .collect(),
                 package,

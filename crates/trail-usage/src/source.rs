@@ -47,12 +47,18 @@ impl Usage<'_> {
     /// Each person's part of the cells, only the scope's people when it names
     /// some; else also the rest of each cell (events of no person, and the
     /// durations, which are kept per cell).
-    pub(crate) fn people<'c>(&self, cells: &'c [RollupRow], scope: &Scope) -> Vec<Row<'c>> {
+    pub(crate) fn people<'c>(
+        &self,
+        cells: &'c [RollupRow],
+        scope: &Scope,
+    ) -> UsageResult<Vec<Row<'c>>> {
         let wanted = scope.users.as_ref();
         let mut out = Vec::with_capacity(cells.len() * 4);
         for cell in cells {
             let mut rest = cell.measures;
-            for (number, t) in &cell.people.0 {
+            let tallies = Tallies::decode(&cell.people)
+                .map_err(|e| UsageError::Store(trail_store::StoreError::Corrupt(e)))?;
+            for (number, t) in &tallies.0 {
                 let Some(user) = self.numbers.get(*number as usize).copied() else {
                     continue;
                 };
@@ -85,7 +91,28 @@ impl Usage<'_> {
                 });
             }
         }
-        out
+        Ok(out)
+    }
+
+    /// The cells' counts, narrowed to the scope's people when it names some:
+    /// for the questions that need no one person, which then decode no people.
+    pub(crate) fn counts<'c>(
+        &self,
+        cells: &'c [RollupRow],
+        scope: &Scope,
+    ) -> UsageResult<Vec<Row<'c>>> {
+        if scope.users.is_some() {
+            return self.people(cells, scope);
+        }
+        Ok(cells
+            .iter()
+            .map(|cell| Row {
+                user: Uuid::nil(),
+                person: 0,
+                measures: cell.measures,
+                cell,
+            })
+            .collect())
     }
 
     /// Cells of the smallest cuboid that has `group_by` and the scope's dimensions.
@@ -208,7 +235,7 @@ impl Usage<'_> {
                     source: k.source.clone(),
                     level: k.level.clone(),
                     measures: cell.measures,
-                    people: self.numbered(&cell.people),
+                    people: self.numbered(&cell.people).encode(),
                     ..RollupRow::default()
                 })
                 .collect(),
@@ -236,7 +263,7 @@ impl Usage<'_> {
                     function: k.function.clone(),
                     signature: k.signature.clone(),
                     measures: cell.measures,
-                    people: self.numbered(&cell.people),
+                    people: self.numbered(&cell.people).encode(),
                     ..RollupRow::default()
                 })
                 .collect(),
