@@ -142,22 +142,35 @@ impl Usage<'_> {
         Ok(page.events.first().and_then(node_of))
     }
 
-    /// The resource of this kind called `name` (or with this id), found
-    /// through the text index.
+    /// The resource of this kind called `name`: a function by its latest
+    /// name, else the resource with that id; else the name alone (the source
+    /// was never seen itself, so there is nothing further to follow).
     async fn find_by_name(&self, kind: &str, name: &str) -> UsageResult<Option<Node>> {
         let Ok(k) = ResourceKind::parse(kind) else {
             return Ok(None);
         };
+        let labels = self.labels().await?;
+        let function = labels
+            .functions
+            .values()
+            .find(|f| f.kind == k.as_str() && f.label == name);
+        if let Some(f) = function {
+            return Ok(Some(Node {
+                kind: f.kind.clone(),
+                id: f.function.clone(),
+                name: Some(f.label.clone()),
+            }));
+        }
         let filter = filter_of(vec![
-            Condition::Kind(vec![k]),
-            Condition::Text(name.to_string()),
+            Condition::Kind(vec![k.clone()]),
+            Condition::ResourceId(vec![name.to_string()]),
         ]);
-        let page = self.search(filter, None, 200).await?;
-        Ok(page
-            .events
-            .iter()
-            .filter_map(node_of)
-            .find(|n| n.name.as_deref() == Some(name) || n.id == name))
+        let page = self.search(filter, None, 1).await?;
+        Ok(Some(page.events.first().and_then(node_of).unwrap_or(Node {
+            kind: k.as_str().to_string(),
+            id: name.to_string(),
+            name: Some(name.to_string()),
+        })))
     }
 
     /// The resource's newest events (in the window, when given), at most
