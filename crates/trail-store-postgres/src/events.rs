@@ -56,6 +56,10 @@ pub(crate) async fn recent(
 pub(crate) struct Dialect;
 
 impl trail_store::search::Dialect for Dialect {
+    fn bytes_type(&self) -> &'static str {
+        "bytea"
+    }
+
     fn placeholder(&self, n: usize) -> String {
         format!("${n}")
     }

@@ -494,8 +494,9 @@ fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
     Ok(out)
 }
 
+/// The people's tallies as stored; none when the query left them out.
 fn tallies(r: &Row, i: usize) -> StoreResult<Vec<u8>> {
-    get(r, i)
+    Ok(get::<Option<Vec<u8>>>(r, i)?.unwrap_or_default())
 }
 
 pub(crate) async fn seen(

@@ -188,6 +188,7 @@ fn rollup_query(table: RollupTable, grain: Grain) -> RollupQuery {
         to: at("2025-01-01T00:00:00Z"),
         only: Vec::new(),
         not_blank: Vec::new(),
+        people: true,
     }
 }
 

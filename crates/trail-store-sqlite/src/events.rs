@@ -210,6 +210,10 @@ pub fn recent(
 pub(crate) struct Dialect;
 
 impl trail_store::search::Dialect for Dialect {
+    fn bytes_type(&self) -> &'static str {
+        "BLOB"
+    }
+
     fn placeholder(&self, n: usize) -> String {
         format!("?{n}")
     }

@@ -347,8 +347,10 @@ fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
     Ok(out)
 }
 
+/// The people's tallies as stored; none when the query left them out.
 fn tallies(r: &Row, i: usize) -> StoreResult<Vec<u8>> {
-    r.get(i).map_err(db_error)
+    let bytes: Option<Vec<u8>> = r.get(i).map_err(db_error)?;
+    Ok(bytes.unwrap_or_default())
 }
 
 pub fn seen(conn: &Connection, account: Uuid, table: SeenTable) -> StoreResult<Vec<SeenRow>> {

@@ -162,6 +162,7 @@ async fn everything(
         to: Utc::now() + Duration::days(400),
         only: Vec::new(),
         not_blank: Vec::new(),
+        people: true,
     };
     let mut rows = store.rollup_rows(account, &q).await.expect("rollup rows");
     rows.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));

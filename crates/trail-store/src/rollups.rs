@@ -102,6 +102,9 @@ pub struct RollupQuery {
     pub only: Vec<(Column, Values)>,
     /// Dimensions that must not be blank (e.g. only rows of a function).
     pub not_blank: Vec<Column>,
+    /// Whether to read the rows' people; without them `people` is empty
+    /// and the rows are much lighter.
+    pub people: bool,
 }
 
 /// One rollup row; dimensions the table lacks are blank.
@@ -130,6 +133,7 @@ pub fn rollup_sql(d: &dyn Dialect, account: Uuid, q: &RollupQuery) -> Result<Sql
         SqlArg::Time(q.from),
         SqlArg::Time(q.to),
     ];
+    let no_people = format!("CAST(NULL AS {}) AS people", d.bytes_type());
     let mut text = format!(
         "SELECT bucket, {}, {} FROM {} WHERE account_id = {} AND grain = CAST({} AS BIGINT) \
          AND bucket >= {} AND bucket < {}",
@@ -139,7 +143,16 @@ pub fn rollup_sql(d: &dyn Dialect, account: Uuid, q: &RollupQuery) -> Result<Sql
             .map(|c| c.name())
             .collect::<Vec<_>>()
             .join(", "),
-        q.table.measures().join(", "),
+        q.table
+            .measures()
+            .iter()
+            .map(|m| if *m == "people" && !q.people {
+                no_people.as_str()
+            } else {
+                m
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
         q.table.name(),
         d.placeholder(1),
         d.placeholder(2),

@@ -97,6 +97,8 @@ pub trait Dialect {
     fn bytewise(&self, column: &str) -> String;
     /// How this backend indexes the [`search_document`] of events.
     fn text_index(&self) -> TextIndex;
+    /// The type of byte strings: `BLOB` or `bytea`.
+    fn bytes_type(&self) -> &'static str;
     /// `column` is one of the values `subquery` returns. PostgreSQL evaluates it
     /// once, as an array: as a join its estimate would hide the cheap plan of
     /// reading the newest events first.

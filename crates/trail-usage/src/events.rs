@@ -16,9 +16,9 @@ impl Usage<'_> {
     pub async fn events(&self, w: &Window, scope: &Scope, top_n: usize) -> UsageResult<Events> {
         let sources = self.cells(w, Dims::SOURCE, false, scope).await?;
         let people = self.people(&sources, scope)?;
-        let levels = self.cells(w, Dims::LEVEL, false, scope).await?;
+        let levels = self.count_cells(w, Dims::LEVEL, false, scope).await?;
         let levels = self.counts(&levels, scope)?;
-        let types = self.cells(w, Dims::TYPE, false, scope).await?;
+        let types = self.count_cells(w, Dims::TYPE, false, scope).await?;
         let types = self.counts(&types, scope)?;
         let mut by_user: HashMap<Uuid, BTreeMap<String, i64>> = HashMap::new();
         for r in people.iter().filter(|r| !r.user.is_nil()) {

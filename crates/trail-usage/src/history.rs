@@ -166,11 +166,13 @@ impl Usage<'_> {
             Condition::ResourceId(vec![name.to_string()]),
         ]);
         let page = self.search(filter, None, 1).await?;
-        Ok(Some(page.events.first().and_then(node_of).unwrap_or(Node {
-            kind: k.as_str().to_string(),
-            id: name.to_string(),
-            name: Some(name.to_string()),
-        })))
+        Ok(Some(page.events.first().and_then(node_of).unwrap_or(
+            Node {
+                kind: k.as_str().to_string(),
+                id: name.to_string(),
+                name: Some(name.to_string()),
+            },
+        )))
     }
 
     /// The resource's newest events (in the window, when given), at most

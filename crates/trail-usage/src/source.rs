@@ -123,8 +123,33 @@ impl Usage<'_> {
         runs_only: bool,
         scope: &Scope,
     ) -> UsageResult<Vec<RollupRow>> {
+        self.cells_with(w, group_by, runs_only, scope, true).await
+    }
+
+    /// [`Usage::cells`] for questions that need no one person (see
+    /// [`Usage::counts`]): people are read only when the scope names some.
+    pub(crate) async fn count_cells(
+        &self,
+        w: &Window,
+        group_by: Dims,
+        runs_only: bool,
+        scope: &Scope,
+    ) -> UsageResult<Vec<RollupRow>> {
+        self.cells_with(w, group_by, runs_only, scope, scope.users.is_some())
+            .await
+    }
+
+    async fn cells_with(
+        &self,
+        w: &Window,
+        group_by: Dims,
+        runs_only: bool,
+        scope: &Scope,
+        people: bool,
+    ) -> UsageResult<Vec<RollupRow>> {
         let cuboid = Cuboid::covering(group_by | scope.dims(), runs_only);
         let mut q = self.query(w, RollupTable::Cells(cuboid.id), scope)?;
+        q.people = people;
         if runs_only {
             q.not_blank.push(Column::Function);
         }
@@ -144,6 +169,7 @@ impl Usage<'_> {
             to: w.to,
             only: scope.conditions(table)?,
             not_blank: Vec::new(),
+            people: true,
         })
     }
 

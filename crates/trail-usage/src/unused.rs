@@ -13,7 +13,7 @@ use crate::{Scope, Usage, UsageResult, Window};
 impl Usage<'_> {
     pub async fn unused(&self, w: &Window, scope: &Scope) -> UsageResult<Unused> {
         let dims = Dims::TYPE | Dims::PACKAGE | Dims::KIND | Dims::FUNCTION;
-        let cells = self.cells(w, dims, false, scope).await?;
+        let cells = self.count_cells(w, dims, false, scope).await?;
         let used_types: BTreeSet<i64> = cells.iter().map(|r| r.type_id).collect();
         let used_packages: BTreeSet<&str> = cells.iter().map(|r| r.package.as_str()).collect();
         let used_functions: BTreeSet<(&str, &str, &str)> = cells
