@@ -390,6 +390,9 @@ pub struct Node {
 pub struct Edge {
     pub from: Node,
     pub to: Node,
+    /// How many of the events read record it.
+    pub count: i64,
+    /// The newest of them, at most 20.
     pub events: Vec<EventRef>,
 }
 

@@ -23,6 +23,8 @@ const MAX_EVENTS: usize = 1_000;
 /// it is made again the same way.
 const ORIGIN_EVENTS: usize = 500;
 const PAGE: u32 = 500;
+/// Events listed with each edge of the origin.
+const EDGE_EVENTS: usize = 20;
 /// Modifications listed.
 const MODIFICATIONS: usize = 50;
 const MODIFYING: &[&str] = &[
@@ -71,12 +73,12 @@ impl Usage<'_> {
         let mut known = HashMap::new();
         while let Some((node, events, depth)) = queue.pop_front() {
             for e in &events {
-                for source in self.sources(e, &kinds, &mut known).await? {
+                for (source, traceable) in self.sources(e, &kinds, &mut known).await? {
                     edges
                         .entry((source.clone(), node.clone()))
                         .or_default()
                         .push(event_ref(e));
-                    if !seen.insert(source.clone()) {
+                    if !seen.insert(source.clone()) || !traceable {
                         continue;
                     }
                     if depth + 1 >= MAX_DEPTH {
@@ -98,20 +100,29 @@ impl Usage<'_> {
         Ok((
             edges
                 .into_iter()
-                .map(|((from, to), events)| Edge { from, to, events })
+                .map(|((from, to), mut events)| {
+                    let count = events.len() as i64;
+                    events.truncate(EDGE_EVENTS);
+                    Edge {
+                        from,
+                        to,
+                        count,
+                        events,
+                    }
+                })
                 .collect(),
             complete,
         ))
     }
 
-    /// The resources an event's parameters name; `known` remembers each
-    /// reference already looked up.
+    /// The resources an event's parameters name, and whether each is known
+    /// well enough to follow further; `known` remembers each reference looked up.
     async fn sources(
         &self,
         e: &Event,
         kinds: &BTreeSet<String>,
-        known: &mut HashMap<String, Option<Node>>,
-    ) -> UsageResult<Vec<Node>> {
+        known: &mut HashMap<String, (Node, bool)>,
+    ) -> UsageResult<Vec<(Node, bool)>> {
         let mut out = Vec::new();
         for value in e.body.params.values() {
             let reference = match value {
@@ -125,54 +136,41 @@ impl Usage<'_> {
                 _ => continue,
             };
             if !known.contains_key(&reference) {
-                let found = match reference.split_once(':') {
-                    Some((kind, name)) => self.find_by_name(kind, name.trim()).await?,
-                    None => self.find_by_id(&reference).await?,
-                };
+                let (kind, name) = reference.split_once(':').unwrap_or(("entity", &reference));
+                let found = self.find(kind, name.trim()).await?;
                 known.insert(reference.clone(), found);
             }
-            out.extend(known[&reference].clone());
+            out.push(known[&reference].clone());
         }
         Ok(out)
     }
 
-    async fn find_by_id(&self, id: &str) -> UsageResult<Option<Node>> {
-        let filter = filter_of(vec![Condition::ResourceId(vec![id.to_string()])]);
-        let page = self.search(filter, None, 1).await?;
-        Ok(page.events.first().and_then(node_of))
-    }
-
-    /// The resource of this kind called `name`: a function by its latest
-    /// name, else the resource with that id; else the name alone (the source
-    /// was never seen itself, so there is nothing further to follow).
-    async fn find_by_name(&self, kind: &str, name: &str) -> UsageResult<Option<Node>> {
-        let Ok(k) = ResourceKind::parse(kind) else {
-            return Ok(None);
-        };
+    /// The resource a reference names: a function by its latest name or id
+    /// (followed further), else the reference as it is (a resource Trail has
+    /// no record of, or not one it can look up by name without scanning).
+    async fn find(&self, kind: &str, name: &str) -> UsageResult<(Node, bool)> {
         let labels = self.labels().await?;
-        let function = labels
-            .functions
-            .values()
-            .find(|f| f.kind == k.as_str() && f.label == name);
-        if let Some(f) = function {
-            return Ok(Some(Node {
-                kind: f.kind.clone(),
-                id: f.function.clone(),
-                name: Some(f.label.clone()),
-            }));
-        }
-        let filter = filter_of(vec![
-            Condition::Kind(vec![k.clone()]),
-            Condition::ResourceId(vec![name.to_string()]),
-        ]);
-        let page = self.search(filter, None, 1).await?;
-        Ok(Some(page.events.first().and_then(node_of).unwrap_or(
-            Node {
-                kind: k.as_str().to_string(),
-                id: name.to_string(),
-                name: Some(name.to_string()),
-            },
-        )))
+        let function = labels.functions.values().find(|f| {
+            (kind == "entity" || f.kind == kind) && (f.label == name || f.function == name)
+        });
+        Ok(match function {
+            Some(f) => {
+                let node = Node {
+                    kind: f.kind.clone(),
+                    id: f.function.clone(),
+                    name: Some(f.label.clone()),
+                };
+                (node, true)
+            }
+            None => {
+                let node = Node {
+                    kind: kind.to_string(),
+                    id: name.to_string(),
+                    name: Some(name.to_string()),
+                };
+                (node, false)
+            }
+        })
     }
 
     /// The resource's newest events (in the window, when given), at most
