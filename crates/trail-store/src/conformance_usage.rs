@@ -169,6 +169,17 @@ async fn everything(
     rows
 }
 
+/// Appends the events in batches of `size`.
+async fn append_in(store: &Arc<dyn Store>, account: Uuid, events: &[NewEvent], size: usize) {
+    for chunk in events.chunks(size) {
+        let request = AppendRequest {
+            account,
+            events: chunk.to_vec(),
+        };
+        store.append(&[request]).await.unwrap();
+    }
+}
+
 struct Names {
     types: HashMap<String, i64>,
     users: HashMap<String, Uuid>,
@@ -197,15 +208,7 @@ pub async fn rollups_equal_a_count_of_the_events(store: Arc<dyn Store>) {
         .unwrap();
     let events = fixture(start);
     // In several batches, one of them sent twice: a retry must not count twice.
-    for chunk in events.chunks(120) {
-        store
-            .append(&[AppendRequest {
-                account,
-                events: chunk.to_vec(),
-            }])
-            .await
-            .unwrap();
-    }
+    append_in(&store, account, &events, 120).await;
     store
         .append(&[AppendRequest {
             account,
@@ -286,15 +289,7 @@ pub async fn rollups_rebuilt_from_events_are_the_same(store: Arc<dyn Store>) {
     let account = store.create_account("acme").await.unwrap().id;
     let start = Utc::now() - Duration::days(4);
     let events = fixture(start);
-    for chunk in events.chunks(97) {
-        store
-            .append(&[AppendRequest {
-                account,
-                events: chunk.to_vec(),
-            }])
-            .await
-            .unwrap();
-    }
+    append_in(&store, account, &events, 97).await;
     let before = snapshot(&store, account).await;
     let read = store.rebuild_rollups(account).await.unwrap();
     assert_eq!(read, events.len() as u64);

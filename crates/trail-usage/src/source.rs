@@ -253,46 +253,49 @@ impl Usage<'_> {
                 .iter()
                 .filter(|(k, _)| k.cuboid == cuboid)
                 .map(|(k, cell)| RollupRow {
-                    bucket: k.bucket,
-                    type_id: k.type_id,
-                    package: k.package.clone(),
-                    kind: k.kind.clone(),
-                    function: k.function.clone(),
                     source: k.source.clone(),
                     level: k.level.clone(),
                     measures: cell.measures,
                     people: self.numbered(&cell.people).encode(),
-                    ..RollupRow::default()
+                    ..place(k.bucket, k.type_id, &k.package, &k.kind, &k.function)
                 })
                 .collect(),
             RollupTable::Durations => delta
                 .durations
                 .iter()
                 .map(|(k, s)| RollupRow {
-                    bucket: k.bucket,
-                    type_id: k.type_id,
-                    package: k.package.clone(),
-                    kind: k.kind.clone(),
-                    function: k.function.clone(),
                     sketch: Some(s.clone()),
-                    ..RollupRow::default()
+                    ..place(k.bucket, k.type_id, &k.package, &k.kind, &k.function)
                 })
                 .collect(),
             RollupTable::Errors => delta
                 .errors
                 .iter()
                 .map(|(k, cell)| RollupRow {
-                    bucket: k.bucket,
-                    type_id: k.type_id,
-                    package: k.package.clone(),
-                    kind: k.kind.clone(),
-                    function: k.function.clone(),
                     signature: k.signature.clone(),
                     measures: cell.measures,
                     people: self.numbered(&cell.people).encode(),
-                    ..RollupRow::default()
+                    ..place(k.bucket, k.type_id, &k.package, &k.kind, &k.function)
                 })
                 .collect(),
         }
+    }
+}
+
+/// A row of a bucket and place (type, package, kind, function), the rest blank.
+fn place(
+    bucket: chrono::DateTime<chrono::Utc>,
+    type_id: i64,
+    package: &str,
+    kind: &str,
+    function: &str,
+) -> RollupRow {
+    RollupRow {
+        bucket,
+        type_id,
+        package: package.to_string(),
+        kind: kind.to_string(),
+        function: function.to_string(),
+        ..RollupRow::default()
     }
 }
