@@ -241,10 +241,21 @@ impl Tallies {
         out
     }
 
-    pub fn decode(mut bytes: &[u8]) -> Result<Tallies, String> {
+    pub fn decode(bytes: &[u8]) -> Result<Tallies, String> {
+        Ok(Tallies(Tallies::entries(bytes)?.into_iter().collect()))
+    }
+
+    /// How many people encoded tallies hold (0 when the bytes are not tallies).
+    pub fn people_in(mut bytes: &[u8]) -> usize {
+        get_varint(&mut bytes).map_or(0, |n| n as usize)
+    }
+
+    /// The (person, tally) pairs of encoded tallies, in person order, without
+    /// building a map: what the readers of many cells need.
+    pub fn entries(mut bytes: &[u8]) -> Result<Vec<(u32, Tally)>, String> {
         let bytes = &mut bytes;
         let len = get_varint(bytes)?;
-        let mut out = BTreeMap::new();
+        let mut out = Vec::with_capacity(len.min(1 << 20) as usize);
         let mut person = 0u64;
         for _ in 0..len {
             person += get_varint(bytes)?;
@@ -255,12 +266,12 @@ impl Tallies {
                 errors: next()?,
             };
             let person = u32::try_from(person).map_err(|_| "person number out of range")?;
-            out.insert(person, t);
+            out.push((person, t));
         }
         if !bytes.is_empty() {
             return Err("tallies have trailing bytes".into());
         }
-        Ok(Tallies(out))
+        Ok(out)
     }
 }
 

@@ -47,13 +47,13 @@ impl Usage<'_> {
         let runs = self.people(&run_cells, scope)?;
         let labels = self.labels().await?;
         let named = |r: &&Row| !r.package.is_empty();
+        let mut failures: HashMap<&str, i64> = HashMap::new();
+        for r in people.iter().filter(named) {
+            *failures.entry(package_of(r)).or_default() += r.measures.failures;
+        }
         let mut summaries: BTreeMap<String, PackageSummary> = BTreeMap::new();
         for c in name_counts(people.iter().filter(named), package_of, |p| p.to_string()) {
-            let failures = people
-                .iter()
-                .filter(|r| r.package == c.name)
-                .map(|r| r.measures.failures)
-                .sum();
+            let failures = failures.get(c.name.as_str()).copied().unwrap_or(0);
             summaries.insert(
                 c.name.clone(),
                 PackageSummary {
@@ -74,8 +74,12 @@ impl Usage<'_> {
                 *s.actions.entry(self.type_action(r.type_id)).or_default() += r.measures.events;
             }
         }
+        let mut runs_of: HashMap<&str, Vec<Row>> = HashMap::new();
+        for r in &runs {
+            runs_of.entry(package_of(r)).or_default().push(*r);
+        }
         for (package, s) in summaries.iter_mut() {
-            let of_package = runs.iter().filter(|r| &r.package == package);
+            let of_package = runs_of.get(package.as_str()).into_iter().flatten();
             s.functions = name_counts(of_package, function_of, |f| label(&labels, f));
         }
         let (dots, dots_total) = dots(

@@ -8,6 +8,7 @@ use crate::source::Row;
 use chrono::{DateTime, Utc};
 use trail_core::rollup::Dims;
 use trail_core::usage::{BucketCount, Card, Cards, NameCount, Overview, PersonActivity, Rest};
+use trail_store::rollups::RollupRow;
 use uuid::Uuid;
 
 use crate::{top, PeopleSet, Scope, Usage, UsageResult, Window};
@@ -133,16 +134,34 @@ pub(crate) fn name_counts<'r, 'c: 'r, K: std::hash::Hash + Eq>(
     key: impl Fn(&Row<'c>) -> K,
     name: impl Fn(&K) -> String,
 ) -> Vec<NameCount> {
-    let mut per: HashMap<K, (i64, PeopleSet)> = HashMap::new();
+    let mut index: HashMap<K, usize> = HashMap::new();
+    let mut totals: Vec<(i64, PeopleSet)> = Vec::new();
+    // A cell's people come one after another: its key is looked up once.
+    let mut current: Option<(*const RollupRow, usize)> = None;
     for r in rows {
-        let e = per.entry(key(r)).or_default();
+        let cell: *const RollupRow = r.cell();
+        let at = match current {
+            Some((c, at)) if std::ptr::eq(c, cell) => at,
+            _ => {
+                let next = totals.len();
+                let at = *index.entry(key(r)).or_insert(next);
+                if at == next {
+                    totals.push((0, PeopleSet::default()));
+                }
+                current = Some((cell, at));
+                at
+            }
+        };
+        let e = &mut totals[at];
         e.0 += r.measures.events;
         if r.person != 0 {
             e.1.insert(r.person);
         }
     }
-    let all: Vec<NameCount> = per
+    let per = index
         .into_iter()
+        .map(|(k, at)| (k, std::mem::take(&mut totals[at])));
+    let all: Vec<NameCount> = per
         .map(|(key, (events, users))| NameCount {
             name: name(&key),
             events,

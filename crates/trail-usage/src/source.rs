@@ -53,12 +53,14 @@ impl Usage<'_> {
         scope: &Scope,
     ) -> UsageResult<Vec<Row<'c>>> {
         let wanted = scope.users.as_ref();
-        let mut out = Vec::with_capacity(cells.len() * 4);
+        // Each cell's tallies start with how many people they hold: one allocation.
+        let people: usize = cells.iter().map(|c| Tallies::people_in(&c.people)).sum();
+        let mut out = Vec::with_capacity(people + cells.len());
         for cell in cells {
             let mut rest = cell.measures;
-            let tallies = Tallies::decode(&cell.people)
+            let tallies = Tallies::entries(&cell.people)
                 .map_err(|e| UsageError::Store(trail_store::StoreError::Corrupt(e)))?;
-            for (number, t) in &tallies.0 {
+            for (number, t) in &tallies {
                 let Some(user) = self.numbers.get(*number as usize).copied() else {
                     continue;
                 };
