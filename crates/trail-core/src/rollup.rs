@@ -345,6 +345,27 @@ impl Seen {
 /// A package (function "") or a function of one, by (account, package, kind, function).
 pub type FeatureKey = (Uuid, String, String, String);
 
+/// How an event counts: whether it ran a function, failed, and is an error.
+/// One rule for events as sent and as stored (a rebuild reads the columns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub executed: bool,
+    pub failed: bool,
+    pub is_error: bool,
+}
+
+impl Outcome {
+    /// From the event's action, status and level, and whether it carries an
+    /// error: level `error` counts as an error even without one.
+    pub fn of(action: &str, status: &str, level: &str, has_error: bool) -> Outcome {
+        Outcome {
+            executed: action == "executed",
+            failed: status == crate::event::Status::Failed.as_str(),
+            is_error: has_error || level == crate::event::Level::Error.as_str(),
+        }
+    }
+}
+
 /// One event as the rollups see it: the columns they read, borrowed from a new
 /// event or from a stored row.
 #[derive(Debug, Clone)]
@@ -360,9 +381,7 @@ pub struct Fact<'a> {
     pub kind: Option<&'a str>,
     pub resource_id: Option<&'a str>,
     pub resource_name: Option<&'a str>,
-    pub executed: bool,
-    pub failed: bool,
-    pub is_error: bool,
+    pub outcome: Outcome,
     pub duration_ms: Option<i64>,
     /// Signature and message of the event's error.
     pub error: Option<(&'a str, &'a str)>,
@@ -382,9 +401,12 @@ impl<'a> Fact<'a> {
             kind: resource.map(|r| r.kind.as_str()),
             resource_id: resource.and_then(|r| r.id.as_deref()),
             resource_name: resource.and_then(|r| r.name.as_deref()),
-            executed: e.action.as_str() == "executed",
-            failed: e.status == crate::event::Status::Failed,
-            is_error: e.error.is_some() || e.level == crate::event::Level::Error,
+            outcome: Outcome::of(
+                e.action.as_str(),
+                e.status.as_str(),
+                e.level.as_str(),
+                e.error.is_some(),
+            ),
             duration_ms: e.duration_ms.map(|d| d.min(i64::MAX as u64) as i64),
             error: e
                 .error
@@ -395,7 +417,7 @@ impl<'a> Fact<'a> {
 
     /// The function run by this event: the executed resource, by id (or name).
     pub fn function(&self) -> &'a str {
-        if !self.executed {
+        if !self.outcome.executed {
             return "";
         }
         self.resource_id.or(self.resource_name).unwrap_or("")
@@ -405,8 +427,8 @@ impl<'a> Fact<'a> {
         let d = self.duration_ms.unwrap_or(0);
         Measures {
             events: 1,
-            failures: self.failed as i64,
-            errors: self.is_error as i64,
+            failures: self.outcome.failed as i64,
+            errors: self.outcome.is_error as i64,
             timed: self.duration_ms.is_some() as i64,
             duration_sum: d,
             duration_max: d,
@@ -423,6 +445,21 @@ pub struct Cell {
 }
 
 impl Cell {
+    /// Stored tallies (if any) with this cell's people added, numbered by
+    /// `number`, as bytes; `Err` names what cannot be read or numbered.
+    pub fn add_people_to(
+        &self,
+        stored: Option<&[u8]>,
+        number: impl Fn(&Uuid) -> Option<u32>,
+    ) -> Result<Vec<u8>, String> {
+        let mut tallies = stored.map_or_else(|| Ok(Tallies::default()), Tallies::decode)?;
+        for (person, t) in &self.people {
+            let n = number(person).ok_or_else(|| format!("person {person} has no number"))?;
+            tallies.add(n, t);
+        }
+        Ok(tallies.encode())
+    }
+
     fn add(&mut self, m: &Measures, person: Option<Uuid>) {
         self.measures.merge(m);
         if let Some(p) = person {

@@ -11,8 +11,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::{Client, Transaction};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
-use trail_core::rollup::{Cell, Delta, Fact, Measures, Seen, Sketch, Tallies};
-use trail_core::{Level, Status};
+use trail_core::rollup::{Cell, Delta, Fact, Measures, Outcome, Seen, Sketch};
 use trail_store::rollups::{
     error_sessions_sql, rollup_sql, Column, RollupQuery, RollupRow, RollupTable, SeenRow, SeenTable,
 };
@@ -265,17 +264,8 @@ async fn write_tallied<'a>(
         .iter()
         .zip(stored)
         .map(|(&(account, cell), bytes)| {
-            let mut tallies = match bytes {
-                Some(bytes) => Tallies::decode(&bytes).map_err(StoreError::Corrupt)?,
-                None => Tallies::default(),
-            };
-            for (person, t) in &cell.people {
-                let num = numbers
-                    .get(&(account, *person))
-                    .ok_or_else(|| corrupt(format!("person {person} has no number")))?;
-                tallies.add(*num, t);
-            }
-            Ok(tallies.encode())
+            cell.add_people_to(bytes.as_deref(), |p| numbers.get(&(account, *p)).copied())
+                .map_err(StoreError::Corrupt)
         })
         .collect::<StoreResult<Vec<Vec<u8>>>>()?;
     params.extend(values);
@@ -612,11 +602,12 @@ fn fact(account: Uuid, r: &Row) -> StoreResult<Fact<'_>> {
         kind: get(r, "resource_kind")?,
         resource_id: get(r, "resource_id")?,
         resource_name: get(r, "resource_name")?,
-        executed: get::<&str>(r, "action")? == "executed",
-        failed: get::<&str>(r, "status")? == Status::Failed.as_str(),
-        // The column says whether the event carried an error; `Fact::of` also
-        // counts every event at level error.
-        is_error: get::<bool>(r, "is_error")? || level == Level::Error.as_str(),
+        outcome: Outcome::of(
+            get(r, "action")?,
+            get(r, "status")?,
+            level,
+            get(r, "is_error")?,
+        ),
         duration_ms: get(r, "duration_ms")?,
         error: signature.zip(message),
     })

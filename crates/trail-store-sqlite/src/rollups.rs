@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql, Transaction};
 use std::collections::HashMap;
 
-use trail_core::rollup::{Cell, Delta, Fact, Measures, Sketch, Tallies};
+use trail_core::rollup::{Cell, Delta, Fact, Measures, Outcome, Sketch};
 use trail_store::rollups::{
     error_sessions_sql, rollup_sql, Column, RollupQuery, RollupRow, RollupTable, SeenRow, SeenTable,
 };
@@ -49,26 +49,6 @@ fn write_people(tx: &Transaction, delta: &Delta) -> StoreResult<Numbers> {
         numbers.insert((*account, *user), num);
     }
     Ok(numbers)
-}
-
-/// The stored tallies (if any) with the delta's people added, as bytes.
-fn merged(
-    account: Uuid,
-    stored: Option<Vec<u8>>,
-    cell: &Cell,
-    numbers: &Numbers,
-) -> StoreResult<Vec<u8>> {
-    let mut tallies = match stored {
-        Some(bytes) => Tallies::decode(&bytes).map_err(StoreError::Corrupt)?,
-        None => Tallies::default(),
-    };
-    for (person, t) in &cell.people {
-        let num = numbers
-            .get(&(account, *person))
-            .ok_or_else(|| StoreError::Corrupt(format!("person {person} has no number")))?;
-        tallies.add(*num, t);
-    }
-    Ok(tallies.encode())
 }
 
 const CELL_KEY: &str =
@@ -144,7 +124,12 @@ impl Tallied<'_> {
             .query_row(key, |r| r.get(0))
             .optional()
             .map_err(db_error)?;
-        let people = merged(self.account, stored, self.cell, self.numbers)?;
+        let people = self
+            .cell
+            .add_people_to(stored.as_deref(), |p| {
+                self.numbers.get(&(self.account, *p)).copied()
+            })
+            .map_err(StoreError::Corrupt)?;
         let mut args: Vec<&dyn ToSql> = key.to_vec();
         args.extend_from_slice(counts);
         args.push(&people);
@@ -167,17 +152,18 @@ fn write_durations(tx: &Transaction, delta: &Delta) -> StoreResult<()> {
         )
         .map_err(db_error)?;
     for (k, sketch) in &delta.durations {
-        let key = params![
-            k.account,
-            k.grain.code(),
-            micros(&k.bucket),
-            k.type_id,
-            k.package,
-            k.kind,
-            k.function
+        let (grain, bucket) = (k.grain.code(), micros(&k.bucket));
+        let key: [&dyn ToSql; 7] = [
+            &k.account,
+            &grain,
+            &bucket,
+            &k.type_id,
+            &k.package,
+            &k.kind,
+            &k.function,
         ];
         let stored: Option<Vec<u8>> = read
-            .query_row(key, |r| r.get(0))
+            .query_row(&key[..], |r| r.get(0))
             .optional()
             .map_err(db_error)?;
         let mut merged = match stored {
@@ -185,18 +171,10 @@ fn write_durations(tx: &Transaction, delta: &Delta) -> StoreResult<()> {
             None => Sketch::default(),
         };
         merged.merge(sketch);
-        write
-            .execute(params![
-                k.account,
-                k.grain.code(),
-                micros(&k.bucket),
-                k.type_id,
-                k.package,
-                k.kind,
-                k.function,
-                merged.encode()
-            ])
-            .map_err(db_error)?;
+        let bytes = merged.encode();
+        let mut args = key.to_vec();
+        args.push(&bytes);
+        write.execute(&*args).map_err(db_error)?;
     }
     Ok(())
 }
@@ -504,10 +482,7 @@ fn rebuild_chunk(tx: &Transaction, account: Uuid, after: i64) -> StoreResult<(De
             kind: kind.as_deref(),
             resource_id: id.as_deref(),
             resource_name: name.as_deref(),
-            executed: action == "executed",
-            failed: status == "failed",
-            // Level `error` counts as an error even without an error object.
-            is_error: r.get::<_, bool>(12).map_err(db_error)? || level == "error",
+            outcome: Outcome::of(&action, &status, &level, r.get(12).map_err(db_error)?),
             duration_ms: r.get(13).map_err(db_error)?,
             error: signature.as_deref().zip(message.as_deref()),
         };

@@ -213,7 +213,11 @@ impl Usage<'_> {
         self.cells(w, dims, true, scope).await
     }
 
-    pub(crate) async fn labels(&self) -> UsageResult<Labels> {
+    /// The account's packages and functions, read once per request.
+    pub(crate) async fn labels(&self) -> UsageResult<std::sync::Arc<Labels>> {
+        if let Some(known) = self.labels.lock().expect("labels cache").clone() {
+            return Ok(known);
+        }
         let mut labels = Labels {
             functions: HashMap::new(),
             packages: HashMap::new(),
@@ -227,6 +231,8 @@ impl Usage<'_> {
                     .insert((r.package.clone(), r.kind.clone(), r.function.clone()), r);
             }
         }
+        let labels = std::sync::Arc::new(labels);
+        *self.labels.lock().expect("labels cache") = Some(labels.clone());
         Ok(labels)
     }
 

@@ -60,6 +60,8 @@ pub struct Usage<'a> {
     first_seen: HashMap<Uuid, chrono::DateTime<chrono::Utc>>,
     /// Minute buckets of a window, computed from its events once per request.
     minutes: Mutex<HashMap<Window, std::sync::Arc<Delta>>>,
+    /// The packages and functions, once read.
+    labels: Mutex<Option<std::sync::Arc<functions::Labels>>>,
 }
 
 impl<'a> Usage<'a> {
@@ -97,6 +99,7 @@ impl<'a> Usage<'a> {
             by_person: seen.iter().map(|p| (p.user, p.number)).collect(),
             first_seen: seen.iter().map(|p| (p.user, p.first)).collect(),
             minutes: Mutex::new(HashMap::new()),
+            labels: Mutex::new(None),
         })
     }
 
