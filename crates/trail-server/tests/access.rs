@@ -595,6 +595,32 @@ async fn logging_settings_drop_and_throttle(s: TestServer) {
         .as_array()
         .unwrap()
         .contains(&json!("viewer-rendered")));
+    // A page's SDK (an ingest key for no one) learns what to drop, not bob's group.
+    let (_, ingest) = s.secret(trail_core::credentials::Scope::Ingest).await;
+    let (status, sdk) = call(
+        &s,
+        &ingest,
+        Method::GET,
+        "/api/v1/logging-settings/effective?user=bob",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(sdk["disabled_types"], effective["disabled_types"]);
+    assert!(
+        sdk.get("source").is_none() && sdk.get("policy").is_none(),
+        "{sdk}"
+    );
+    let (_, read) = s.secret(trail_core::credentials::Scope::Read).await;
+    let (status, _) = call(
+        &s,
+        &read,
+        Method::GET,
+        "/api/v1/logging-settings/effective?user=bob",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 
     let runs = c
         .send_events(&[

@@ -206,8 +206,12 @@ pub struct EffectiveParams {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Effective {
     user: String,
-    policy: Policy,
-    source: PolicySource,
+    /// The setting and where it comes from; left out for SDKs (ingest keys
+    /// acting for no one), which must not learn people's groups.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<Policy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<PolicySource>,
     /// Catalogue types this person's events of are not recorded.
     disabled_types: Vec<String>,
     /// Whether debug-level events are recorded.
@@ -227,9 +231,15 @@ pub async fn effective_logging(
     params: Result<Query<EffectiveParams>, QueryRejection>,
 ) -> Result<Json<Effective>, ApiError> {
     let Query(p) = params?;
+    // An SDK in a page holds an ingest key that acts for no one, and asks for
+    // the person it logs for: it gets the dropped types only.
+    let sdk = caller.person.is_none() && !caller.may(Permission::Administer);
     let user = match (p.user, caller.login()) {
         (Some(u), own) if Some(u.as_str()) != own => {
-            caller.require_admin()?;
+            if !sdk {
+                caller.require_admin()?;
+            }
+            caller.require_write()?;
             u
         }
         (Some(u), _) => u,
@@ -252,8 +262,8 @@ pub async fn effective_logging(
     Ok(Json(Effective {
         user,
         debug: policy.allows("log", Level::Debug),
-        policy,
-        source,
+        policy: (!sdk).then_some(policy),
+        source: (!sdk).then_some(source),
         disabled_types,
         refresh_seconds: crate::settings::REFRESH.as_secs(),
     }))
