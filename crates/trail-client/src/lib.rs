@@ -1,4 +1,9 @@
-//! A typed Rust client for Trail's HTTP API, used by the `trail` CLI and the tests.
+//! A typed Rust client for Trail's HTTP API, used by the `trail` CLI and the
+//! tests, and [`Logger`], which sends a service's events in the background.
+
+mod logger;
+
+pub use logger::{Logger, LoggerOptions, LoggerStats};
 
 pub use reqwest::Method;
 use reqwest::{RequestBuilder, StatusCode};
@@ -13,7 +18,12 @@ use uuid::Uuid;
 pub enum ClientError {
     /// The server answered with an error; `body` says what and, for batches, which items.
     #[error("{status}: {}", body.error.message)]
-    Api { status: StatusCode, body: ErrorBody },
+    Api {
+        status: StatusCode,
+        body: ErrorBody,
+        /// The server's `Retry-After`, on 429 and 503.
+        retry_after: Option<std::time::Duration>,
+    },
     /// The server could not be reached or the answer could not be read.
     #[error("request failed: {0}")]
     Transport(#[from] reqwest::Error),
@@ -30,6 +40,14 @@ impl ClientError {
 
 /// The error of a failed call, from the server's JSON error body when there is one.
 fn api_error(status: StatusCode, text: String) -> ClientError {
+    api_error_after(status, text, None)
+}
+
+fn api_error_after(
+    status: StatusCode,
+    text: String,
+    retry_after: Option<std::time::Duration>,
+) -> ClientError {
     let body = serde_json::from_str(&text).unwrap_or_else(|_| ErrorBody {
         error: trail_core::api::ErrorDetail {
             code: "http".into(),
@@ -38,7 +56,18 @@ fn api_error(status: StatusCode, text: String) -> ClientError {
             ids: vec![],
         },
     });
-    ClientError::Api { status, body }
+    ClientError::Api {
+        status,
+        body,
+        retry_after,
+    }
+}
+
+/// `Retry-After` in seconds (the form Trail sends).
+fn retry_after(resp: &reqwest::Response) -> Option<std::time::Duration> {
+    let value = resp.headers().get(reqwest::header::RETRY_AFTER)?;
+    let seconds: u64 = value.to_str().ok()?.trim().parse().ok()?;
+    Some(std::time::Duration::from_secs(seconds))
 }
 
 pub type Result<T> = std::result::Result<T, ClientError>;
@@ -76,8 +105,9 @@ impl Client {
         if status.is_success() {
             return Ok(resp.json().await?);
         }
+        let after = retry_after(&resp);
         let text = resp.text().await?;
-        Err(api_error(status, text))
+        Err(api_error_after(status, text, after))
     }
 
     async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(

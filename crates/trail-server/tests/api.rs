@@ -21,7 +21,7 @@ fn event(v: Value) -> EventInput {
 
 fn api_error(e: ClientError) -> (StatusCode, trail_core::api::ErrorDetail) {
     match e {
-        ClientError::Api { status, body } => (status, body.error),
+        ClientError::Api { status, body, .. } => (status, body.error),
         other => panic!("expected an API error, got {other}"),
     }
 }

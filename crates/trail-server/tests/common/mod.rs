@@ -137,8 +137,29 @@ impl TestServer {
 
     /// Graceful shutdown; returns when the server has committed and stopped.
     pub async fn stop(mut self) {
+        self.halt().await;
+    }
+
+    async fn halt(&mut self) {
         let _ = self.stop.take().unwrap().send(());
         self.task.take().unwrap().await.unwrap().unwrap();
+    }
+
+    /// Stops the server, leaves its port closed for `down`, and starts it
+    /// again on the same port and store, as an operator's restart does.
+    pub async fn restart(&mut self, down: std::time::Duration) {
+        self.halt().await;
+        tokio::time::sleep(down).await;
+        let config = ServerConfig {
+            listen: self.url.trim_start_matches("http://").parse().unwrap(),
+            ..ServerConfig::default()
+        };
+        let server = Server::build(config, self.store.clone()).await.unwrap();
+        let (stop, stopped) = oneshot::channel();
+        self.task = Some(tokio::spawn(server.run(async {
+            let _ = stopped.await;
+        })));
+        self.stop = Some(stop);
     }
 }
 
