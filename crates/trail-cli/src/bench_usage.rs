@@ -34,6 +34,18 @@ pub struct UsageArgs {
     /// Also time DuckDB over the events exported to Parquet (python3 with duckdb).
     #[arg(long)]
     duckdb: bool,
+    /// Only these views (names as in the table; drill-downs: runs, error-detail, history).
+    #[arg(long, value_delimiter = ',')]
+    views: Vec<String>,
+    /// Only these window lengths in days.
+    #[arg(long, value_delimiter = ',', default_values_t = [7, 90])]
+    days: Vec<u32>,
+}
+
+impl UsageArgs {
+    fn wants(&self, view: &str) -> bool {
+        self.views.is_empty() || self.views.iter().any(|v| v == view)
+    }
 }
 
 const VIEWS: &[&str] = &[
@@ -62,20 +74,18 @@ pub async fn run(args: UsageArgs) -> anyhow::Result<()> {
         store.backend()
     );
     println!("|---|---:|---:|---:|---:|---:|");
-    for days in ["7", "90"] {
+    for days in &args.days {
+        let days = &days.to_string();
         let range = vec![("range".to_string(), format!("{days}d"))];
-        for view in VIEWS {
-            row(args.runs, view, days, || {
-                client.usage::<Value>(view, &range)
-            })
-            .await?;
+        for view in VIEWS.iter().filter(|v| args.wants(v)) {
+            row(args.runs, view, days, client, view, &range).await?;
         }
-        for (name, path, extra) in drill_downs(client, &range).await? {
+        for (short, name, path, extra) in drill_downs(client, &range).await? {
+            if !args.wants(short) {
+                continue;
+            }
             let params: Vec<(String, String)> = range.iter().cloned().chain(extra).collect();
-            row(args.runs, &name, days, || {
-                client.usage::<Value>(&path, &params)
-            })
-            .await?;
+            row(args.runs, &name, days, client, &path, &params).await?;
         }
     }
     if args.duckdb {
@@ -88,17 +98,24 @@ pub async fn run(args: UsageArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn row<F, Fut>(runs: usize, name: &str, days: &str, f: F) -> anyhow::Result<()>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = trail_client::Result<Value>>,
-{
-    let mut f = f;
-    let (times, answer) = timed(runs, || {
-        let call = f();
-        async move { call.await.with_context(|| format!("view {name}")) }
+/// Times a view: the whole answer received and read as JSON, but not built
+/// into values (what a browser does before drawing is not Trail's time).
+async fn row(
+    runs: usize,
+    name: &str,
+    days: &str,
+    client: &trail_client::Client,
+    path: &str,
+    params: &[(String, String)],
+) -> anyhow::Result<()> {
+    let (times, _) = timed(runs, || async {
+        client
+            .usage::<serde::de::IgnoredAny>(path, params)
+            .await
+            .with_context(|| format!("view {name}"))
     })
     .await?;
+    let answer: Value = client.usage(path, params).await?;
     let kb = serde_json::to_vec(&answer)?.len() / 1024;
     let pct = |p| percentile(&times, p);
     println!(
@@ -110,7 +127,8 @@ where
     Ok(())
 }
 
-type DrillDown = (String, String, Vec<(String, String)>);
+/// Its short name (for `--views`), its name in the table, its path and parameters.
+type DrillDown = (&'static str, String, String, Vec<(String, String)>);
 
 /// One function's runs, the biggest error group, and a produced table's history.
 async fn drill_downs(
@@ -124,6 +142,7 @@ async fn drill_downs(
         let f = &f["function"];
         let pick = |k: &str| (k.to_string(), f[k].as_str().unwrap_or_default().to_string());
         out.push((
+            "runs",
             "runs (one function)".into(),
             "runs".into(),
             vec![pick("package"), pick("kind"), pick("function")],
@@ -131,12 +150,14 @@ async fn drill_downs(
     }
     if let Some(sig) = errors["groups"][0]["signature"].as_str() {
         out.push((
+            "error-detail",
             "error detail (biggest group)".into(),
             format!("errors/{sig}"),
             Vec::new(),
         ));
     }
     out.push((
+        "history",
         "history (a produced table)".into(),
         format!("history/table/{}", stable_id("customers")),
         Vec::new(),

@@ -250,28 +250,84 @@ impl Tallies {
         get_varint(&mut bytes).map_or(0, |n| n as usize)
     }
 
-    /// The (person, tally) pairs of encoded tallies, in person order, without
-    /// building a map: what the readers of many cells need.
-    pub fn entries(mut bytes: &[u8]) -> Result<Vec<(u32, Tally)>, String> {
-        let bytes = &mut bytes;
-        let len = get_varint(bytes)?;
-        let mut out = Vec::with_capacity(len.min(1 << 20) as usize);
-        let mut person = 0u64;
-        for _ in 0..len {
-            person += get_varint(bytes)?;
-            let mut next = || get_varint(bytes).map(|v| v as i64);
-            let t = Tally {
-                events: next()?,
-                failures: next()?,
-                errors: next()?,
-            };
-            let person = u32::try_from(person).map_err(|_| "person number out of range")?;
-            out.push((person, t));
+    /// Whether `bytes` are well-formed tallies, without decoding them: each
+    /// entry is four varints, so the bytes after the count must end exactly
+    /// four varints per person. A reader of checked bytes never fails.
+    pub fn check(mut bytes: &[u8]) -> Result<(), String> {
+        let people = get_varint(&mut bytes)?;
+        let ends = bytes.iter().filter(|b| **b & 0x80 == 0).count() as u64;
+        if Some(ends) != people.checked_mul(4) {
+            return Err(format!(
+                "tallies hold {ends} numbers where {people} people need four each"
+            ));
         }
-        if !bytes.is_empty() {
-            return Err("tallies have trailing bytes".into());
+        if bytes.last().is_some_and(|b| b & 0x80 != 0) {
+            return Err("tallies end inside a number".into());
         }
-        Ok(out)
+        // A varint longer than ten bytes does not fit 64 bits.
+        if bytes.split(|b| b & 0x80 == 0).any(|run| run.len() > 9) {
+            return Err("tallies hold a number too long".into());
+        }
+        Ok(())
+    }
+
+    /// The (person, tally) pairs of encoded tallies, in person order.
+    pub fn entries(bytes: &[u8]) -> Result<Vec<(u32, Tally)>, String> {
+        TallyReader::new(bytes)?.collect()
+    }
+}
+
+/// Reads encoded [`Tallies`] in place, in person order: what the readers of
+/// millions of cells need, with nothing allocated.
+#[derive(Clone)]
+pub struct TallyReader<'a> {
+    bytes: &'a [u8],
+    left: u64,
+    person: u64,
+}
+
+impl<'a> TallyReader<'a> {
+    pub fn new(mut bytes: &'a [u8]) -> Result<TallyReader<'a>, String> {
+        let left = get_varint(&mut bytes)?;
+        Ok(TallyReader {
+            bytes,
+            left,
+            person: 0,
+        })
+    }
+
+    fn next_entry(&mut self) -> Result<(u32, Tally), String> {
+        let bytes = &mut self.bytes;
+        self.person += get_varint(bytes)?;
+        let mut next = || get_varint(bytes).map(|v| v as i64);
+        let t = Tally {
+            events: next()?,
+            failures: next()?,
+            errors: next()?,
+        };
+        // No person has a number this large: it matches no one.
+        Ok((u32::try_from(self.person).unwrap_or(u32::MAX), t))
+    }
+}
+
+impl Iterator for TallyReader<'_> {
+    type Item = Result<(u32, Tally), String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            if self.bytes.is_empty() {
+                return None;
+            }
+            self.bytes = &[];
+            return Some(Err("tallies have trailing bytes".into()));
+        }
+        self.left -= 1;
+        let entry = self.next_entry();
+        if entry.is_err() {
+            // Nothing after a broken entry can be trusted.
+            (self.left, self.bytes) = (0, &[]);
+        }
+        Some(entry)
     }
 }
 
@@ -617,13 +673,22 @@ fn cell_key(
 pub struct Sketch {
     /// Durations of 0 ms.
     zero: u64,
-    bins: BTreeMap<i32, u64>,
+    /// Bin `first + i` counts `bins[i]`: dense, so that merging the many
+    /// sketches of a long window is adding vectors. Never starts or ends
+    /// with an empty bin, so equal sketches are equal values.
+    first: i32,
+    bins: Vec<u64>,
+    /// All durations counted, zero included.
+    count: u64,
     /// The longest, exactly.
     max: i64,
 }
 
 impl Sketch {
     pub const RELATIVE_ERROR: f64 = 0.02;
+    /// The widest range of bins a sketch may span (1 ms to far beyond a year
+    /// is under 1,300): a bound for decoding untrusted bytes.
+    const MAX_SPAN: i64 = 1 << 14;
 
     fn gamma() -> f64 {
         (1.0 + Self::RELATIVE_ERROR) / (1.0 - Self::RELATIVE_ERROR)
@@ -631,66 +696,102 @@ impl Sketch {
 
     pub fn add(&mut self, ms: i64) {
         self.max = self.max.max(ms);
+        self.count += 1;
         if ms <= 0 {
             self.zero += 1;
         } else {
             let bin = ((ms as f64).ln() / Self::gamma().ln()).ceil() as i32;
-            *self.bins.entry(bin).or_default() += 1;
+            self.cover(bin, bin);
+            self.bins[(bin - self.first) as usize] += 1;
+        }
+    }
+
+    /// Widens the bins to hold `lo..=hi`.
+    fn cover(&mut self, lo: i32, hi: i32) {
+        if self.bins.is_empty() {
+            self.first = lo;
+            self.bins = vec![0; (hi - lo + 1) as usize];
+            return;
+        }
+        if lo < self.first {
+            let grow = (self.first - lo) as usize;
+            self.bins.splice(0..0, std::iter::repeat_n(0, grow));
+            self.first = lo;
+        }
+        let last = self.first + self.bins.len() as i32 - 1;
+        if hi > last {
+            self.bins.resize(self.bins.len() + (hi - last) as usize, 0);
         }
     }
 
     pub fn merge(&mut self, other: &Sketch) {
         self.max = self.max.max(other.max);
         self.zero += other.zero;
-        for (bin, n) in &other.bins {
-            *self.bins.entry(*bin).or_default() += n;
+        self.count += other.count;
+        if other.bins.is_empty() {
+            return;
+        }
+        let other_last = other.first + other.bins.len() as i32 - 1;
+        self.cover(other.first, other_last);
+        let at = (other.first - self.first) as usize;
+        for (mine, theirs) in self.bins[at..].iter_mut().zip(&other.bins) {
+            *mine += theirs;
         }
     }
 
     pub fn count(&self) -> u64 {
-        self.zero + self.bins.values().sum::<u64>()
+        self.count
     }
 
     /// The longest duration recorded, exactly; `None` when empty.
     pub fn max(&self) -> Option<i64> {
-        (self.count() > 0).then_some(self.max)
+        (self.count > 0).then_some(self.max)
     }
 
     /// The `q` quantile (0 ≤ q ≤ 1) in ms; `None` when empty.
     pub fn quantile(&self, q: f64) -> Option<f64> {
-        let total = self.count();
-        if total == 0 {
+        if self.count == 0 {
             return None;
         }
         // The rank of the wanted duration among all, counted from 0.
-        let rank = (q.clamp(0.0, 1.0) * (total - 1) as f64).floor() as u64;
+        let rank = (q.clamp(0.0, 1.0) * (self.count - 1) as f64).floor() as u64;
         if rank < self.zero {
             return Some(0.0);
         }
         let mut seen = self.zero;
         let gamma = Self::gamma();
-        for (bin, n) in &self.bins {
+        for (bin, n) in self.nonempty() {
             seen += n;
             if seen > rank {
                 // The bin's midpoint in relative terms: within the error of both bounds.
-                return Some(2.0 * gamma.powi(*bin) / (gamma + 1.0));
+                return Some(2.0 * gamma.powi(bin) / (gamma + 1.0));
             }
         }
         None
     }
 
-    /// Compact bytes: zero count, then (bin delta, count) pairs, then the
-    /// maximum, all as varints.
+    /// (bin, count) of the bins that count something, in order.
+    fn nonempty(&self) -> impl Iterator<Item = (i32, u64)> + '_ {
+        let first = self.first;
+        self.bins
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(move |(i, n)| (first + i as i32, *n))
+    }
+
+    /// Compact bytes: zero count, then (bin delta, count) pairs of the bins
+    /// that count something, then the maximum, all as varints.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(4 + self.bins.len() * 3);
+        let used = self.nonempty().count();
+        let mut out = Vec::with_capacity(4 + used * 3);
         put_varint(&mut out, self.zero);
-        put_varint(&mut out, self.bins.len() as u64);
+        put_varint(&mut out, used as u64);
         let mut previous = 0i64;
-        for (bin, n) in &self.bins {
-            let delta = *bin as i64 - previous;
-            previous = *bin as i64;
-            put_varint(&mut out, zigzag(delta));
-            put_varint(&mut out, *n);
+        for (bin, n) in self.nonempty() {
+            put_varint(&mut out, zigzag(i64::from(bin) - previous));
+            previous = i64::from(bin);
+            put_varint(&mut out, n);
         }
         put_varint(&mut out, zigzag(self.max));
         out
@@ -700,19 +801,51 @@ impl Sketch {
         let bytes = &mut bytes;
         let zero = get_varint(bytes)?;
         let len = get_varint(bytes)?;
-        let mut bins = BTreeMap::new();
+        let mut pairs = Vec::with_capacity(len.min(Self::MAX_SPAN as u64) as usize);
         let mut bin = 0i64;
         for _ in 0..len {
             bin += unzigzag(get_varint(bytes)?);
             let n = get_varint(bytes)?;
             let bin = i32::try_from(bin).map_err(|_| format!("sketch bin {bin} out of range"))?;
-            bins.insert(bin, n);
+            if pairs.last().is_some_and(|(last, _)| *last >= bin) {
+                return Err("sketch bins out of order".into());
+            }
+            pairs.push((bin, n));
         }
         let max = unzigzag(get_varint(bytes)?);
         if !bytes.is_empty() {
             return Err("sketch has trailing bytes".into());
         }
-        Ok(Sketch { zero, bins, max })
+        let mut sketch = Sketch {
+            zero,
+            count: zero,
+            max,
+            ..Sketch::default()
+        };
+        if let (Some((lo, _)), Some((hi, _))) = (pairs.first(), pairs.last()) {
+            if i64::from(*hi) - i64::from(*lo) >= Self::MAX_SPAN {
+                return Err(format!("sketch spans bins {lo} to {hi}"));
+            }
+            sketch.cover(*lo, *hi);
+        }
+        for (bin, n) in pairs.into_iter().filter(|(_, n)| *n > 0) {
+            sketch.bins[(bin - sketch.first) as usize] = n;
+            sketch.count += n;
+        }
+        sketch.trim();
+        Ok(sketch)
+    }
+
+    /// Drops empty bins at either end (bytes from elsewhere may list them).
+    fn trim(&mut self) {
+        let lead = self.bins.iter().take_while(|n| **n == 0).count();
+        self.bins.drain(..lead);
+        self.first += lead as i32;
+        let used = self.bins.iter().rposition(|n| *n > 0).map_or(0, |i| i + 1);
+        self.bins.truncate(used);
+        if self.bins.is_empty() {
+            self.first = 0;
+        }
     }
 }
 
@@ -777,10 +910,24 @@ mod tests {
             b.add(v);
             both.add(v);
         }
+        let mut reversed = b.clone();
+        reversed.merge(&a);
         a.merge(&b);
         assert_eq!(a, both);
+        assert_eq!(
+            reversed, both,
+            "merging a sketch with lower bins widens it downwards"
+        );
+        let mut empty = Sketch::default();
+        empty.merge(&both);
+        assert_eq!(empty, both);
         assert_eq!(Sketch::decode(&a.encode()).unwrap(), a);
         assert!(Sketch::decode(&[1, 5, 2]).is_err());
+        // Bins a million apart would take megabytes: refused.
+        let mut far = vec![0, 2, 0, 1];
+        put_varint(&mut far, zigzag(1 << 20));
+        far.extend([1, 0]);
+        assert!(Sketch::decode(&far).unwrap_err().contains("spans"));
         assert_eq!(Sketch::default().quantile(0.5), None);
         assert_eq!((a.max(), Sketch::default().max()), (Some(3_600_000), None));
     }
@@ -837,5 +984,22 @@ mod tests {
         );
         assert_eq!(Tallies::decode(&a.encode()).unwrap(), a);
         assert!(Tallies::decode(&[2, 1]).is_err());
+        let bytes = a.encode();
+        assert!(Tallies::check(&bytes).is_ok());
+        assert!(
+            Tallies::check(&bytes[..bytes.len() - 1]).is_err(),
+            "a number short"
+        );
+        assert!(
+            Tallies::check(&[bytes.as_slice(), &[0]].concat()).is_err(),
+            "one too many"
+        );
+        let mut cut = bytes.clone();
+        *cut.last_mut().unwrap() |= 0x80;
+        assert!(Tallies::check(&cut).is_err(), "ends inside a number");
+        assert!(Tallies::check(&[
+            1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0
+        ])
+        .is_err());
     }
 }

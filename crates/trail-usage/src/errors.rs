@@ -14,10 +14,10 @@ use trail_store::rollups::{Column, RollupQuery, RollupRow, RollupTable, SeenTabl
 
 use crate::events::series;
 use crate::functions::{function_of, label};
-use crate::overview::{name_counts, package_of};
-use crate::source::Row;
+use crate::overview::{name_counts, named, package_of};
+use crate::source::Rows;
 use crate::window::between;
-use crate::{top, Scope, Usage, UsageError, UsageResult, Window};
+use crate::{top, PeopleSet, Scope, Usage, UsageError, UsageResult, Window};
 
 /// How many of a group's newest occurrences the preceding actions are read for.
 const STUDIED: u32 = 200;
@@ -108,11 +108,15 @@ impl Usage<'_> {
             q.only
                 .push((Column::Signature, Values::Texts(vec![s.to_string()])));
         }
-        let cells = self.rows(w, &q).await?;
-        let rows = self.people(&cells, scope)?;
-        let mut per: HashMap<&str, Vec<&Row>> = HashMap::new();
-        for r in &rows {
-            per.entry(r.signature.as_str()).or_default().push(r);
+        let mut cells = self.rows(w, &q).await?;
+        // Each signature's cells side by side: one slice of rows per group.
+        cells.sort_by(|a, b| a.signature.cmp(&b.signature));
+        let mut per: HashMap<&str, Rows> = HashMap::new();
+        for group in cells.chunk_by(|a, b| a.signature == b.signature) {
+            let rows = self.people(group, scope)?;
+            if rows.cells().any(|c| c.measures.events > 0) {
+                per.insert(group[0].signature.as_str(), rows);
+            }
         }
         let signatures: Vec<String> = per.keys().map(|s| s.to_string()).collect();
         let seen: HashMap<String, (String, DateTime<Utc>, DateTime<Utc>)> = self
@@ -136,36 +140,37 @@ impl Usage<'_> {
         let groups = per
             .into_iter()
             .map(|(signature, rows)| {
-                let owned: Vec<Row> = rows.into_iter().copied().collect();
                 let (message, first_seen, last_seen) = seen
                     .get(signature)
                     .cloned()
                     .unwrap_or_else(|| (String::new(), w.from, w.to));
-                let people = crate::overview::people(&owned);
+                let mut people = PeopleSet::default();
+                let mut occurrences = 0;
+                for c in rows.cells() {
+                    occurrences += c.measures.events;
+                    c.people().for_each(|(n, _)| people.insert(n));
+                }
                 ErrorGroup {
                     signature: signature.to_string(),
                     message,
                     first_seen,
                     last_seen,
-                    occurrences: owned.iter().map(|r| r.measures.events).sum(),
+                    occurrences,
                     users: people.len(),
                     sessions: sessions.get(signature).copied().unwrap_or(0),
-                    trend: series(w, &owned, |_| String::new(), 1)
+                    trend: series(w, &rows, |_| String::new(), 1)
                         .pop()
                         .map(|s| s.points)
                         .unwrap_or_default(),
                     regressed: regressed(days.get(signature), w, quiet_days),
-                    packages: name_counts(
-                        owned.iter().filter(|r| !r.package.is_empty()),
-                        package_of,
-                        |p| p.to_string(),
-                    ),
+                    packages: name_counts(&rows, named, package_of, |p| p.to_string()),
                     functions: name_counts(
-                        owned.iter().filter(|r| !r.function.is_empty()),
+                        &rows,
+                        |c| !c.function.is_empty(),
                         function_of,
                         |f| label(&labels, f),
                     ),
-                    types: name_counts(owned.iter(), |r| r.type_id, |t| self.type_name(*t)),
+                    types: name_counts(&rows, |_| true, |c| c.type_id, |t| self.type_name(*t)),
                 }
             })
             .collect();

@@ -2,15 +2,15 @@
 //! type, over time, and each person's events per source.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use crate::source::Row;
+use crate::source::{Groups, Rows};
 use chrono::{DateTime, Utc};
 use trail_core::rollup::Dims;
 use trail_core::usage::{BucketCount, Events, PersonSource, Series};
-use uuid::Uuid;
+use trail_store::rollups::RollupRow;
 
-use crate::{top, Scope, Usage, UsageResult, Window};
+use crate::{top, PeopleSet, Scope, Usage, UsageResult, Window};
 
 impl Usage<'_> {
     pub async fn events(&self, w: &Window, scope: &Scope, top_n: usize) -> UsageResult<Events> {
@@ -20,26 +20,38 @@ impl Usage<'_> {
         let levels = self.counts(&levels, scope)?;
         let types = self.count_cells(w, Dims::TYPE, false, scope).await?;
         let types = self.counts(&types, scope)?;
-        let mut by_user: HashMap<Uuid, BTreeMap<String, i64>> = HashMap::new();
-        for r in people.iter().filter(|r| !r.user.is_nil()) {
-            *by_user
-                .entry(r.user)
-                .or_default()
-                .entry(r.source.clone())
-                .or_default() += r.measures.events;
+        // Per source, each person's events: dense by person number.
+        let mut groups = Groups::default();
+        let mut per_source: Vec<Vec<i64>> = Vec::new();
+        let mut active = PeopleSet::default();
+        for c in people.cells() {
+            let counts = groups.entry(c.cell, |c| c.source.as_str(), &mut per_source);
+            for (n, t) in c.people() {
+                counts.resize(counts.len().max(n as usize + 1), 0);
+                counts[n as usize] += t.events;
+                active.insert(n);
+            }
         }
-        let by_user = by_user
-            .into_iter()
-            .map(|(id, sources)| PersonSource {
-                user: self.person(id),
-                sources,
+        let sources: Vec<&str> = groups.into_keys().collect();
+        let by_user = active
+            .numbers()
+            .map(|n| PersonSource {
+                user: self.person(self.numbers[n as usize]),
+                sources: sources
+                    .iter()
+                    .zip(&per_source)
+                    .filter_map(|(s, counts)| {
+                        let events = counts.get(n as usize).copied().unwrap_or(0);
+                        (events != 0).then(|| (s.to_string(), events))
+                    })
+                    .collect(),
             })
             .collect();
         Ok(Events {
             span: w.span(),
-            by_source: series(w, &people, |r| r.source.clone(), usize::MAX),
-            by_level: series(w, &levels, |r| r.level.clone(), usize::MAX),
-            by_type: series(w, &types, |r| self.type_name(r.type_id), top_n),
+            by_source: series(w, &people, |c| c.source.clone(), usize::MAX),
+            by_level: series(w, &levels, |c| c.level.clone(), usize::MAX),
+            by_type: series(w, &types, |c| self.type_name(c.type_id), top_n),
             by_user: top(by_user, top_n, |p: &PersonSource| {
                 (
                     Reverse(p.sources.values().sum::<i64>()),
@@ -51,18 +63,21 @@ impl Usage<'_> {
 }
 
 /// Events per key and bucket (every bucket of the window), the `limit` biggest keys.
-pub(crate) fn series(
+pub(crate) fn series<'c>(
     w: &Window,
-    rows: &[Row<'_>],
-    key: impl Fn(&Row<'_>) -> String,
+    rows: &Rows<'c>,
+    key: impl Fn(&'c RollupRow) -> String,
     limit: usize,
 ) -> Vec<Series> {
-    let mut per: HashMap<String, BTreeMap<DateTime<Utc>, i64>> = HashMap::new();
-    for r in rows {
-        *per.entry(key(r)).or_default().entry(r.bucket).or_default() += r.measures.events;
+    let mut groups = Groups::default();
+    let mut per: Vec<BTreeMap<DateTime<Utc>, i64>> = Vec::new();
+    for c in rows.cells() {
+        let counts = groups.entry(c.cell, &key, &mut per);
+        *counts.entry(c.cell.bucket).or_default() += c.measures.events;
     }
-    let all = per
-        .into_iter()
+    let all = groups
+        .into_keys()
+        .zip(per)
         .map(|(key, counts)| Series {
             total: counts.values().sum(),
             points: w

@@ -8,15 +8,15 @@ use std::collections::{BTreeMap, HashMap};
 use trail_core::query::Condition;
 use trail_core::rollup::{Dims, Sketch};
 use trail_core::usage::{
-    Dot, Durations, FirstLast, FunctionRef, FunctionRuns, FunctionSummary, Functions,
+    Dot, Durations, FirstLast, FunctionRef, FunctionRuns, FunctionSummary, Functions, NameCount,
     PackageSummary, Packages, Run, MAX_DOTS,
 };
 use trail_core::{Action, ResourceKind};
 use trail_store::rollups::{Column, RollupRow, RollupTable, SeenRow, SeenTable, Values};
 use trail_store::search::Cursor;
 
-use crate::overview::{name_counts, package_of};
-use crate::source::Row;
+use crate::overview::{by_reach, named, package_of};
+use crate::source::{Groups, Rows};
 use crate::{durations, top, PeopleSet, Scope, Usage, UsageError, UsageResult, Window};
 
 /// A function's identity in rollup rows: package, kind, function.
@@ -46,45 +46,53 @@ impl Usage<'_> {
         let run_cells = self.function_cells(w, scope).await?;
         let runs = self.people(&run_cells, scope)?;
         let labels = self.labels().await?;
-        let named = |r: &&Row| !r.package.is_empty();
-        let mut failures: HashMap<&str, i64> = HashMap::new();
-        for r in people.iter().filter(named) {
-            *failures.entry(package_of(r)).or_default() += r.measures.failures;
+        let mut groups = Groups::default();
+        let mut totals: Vec<(i64, i64, PeopleSet)> = Vec::new();
+        for c in people.cells().filter(|c| named(c.cell)) {
+            let e = groups.entry(c.cell, package_of, &mut totals);
+            e.0 += c.measures.events;
+            e.1 += c.measures.failures;
+            c.people().for_each(|(n, _)| e.2.insert(n));
         }
-        let mut summaries: BTreeMap<String, PackageSummary> = BTreeMap::new();
-        for c in name_counts(people.iter().filter(named), package_of, |p| p.to_string()) {
-            let failures = failures.get(c.name.as_str()).copied().unwrap_or(0);
-            summaries.insert(
-                c.name.clone(),
-                PackageSummary {
-                    package: c.name.clone(),
-                    events: c.events,
-                    users: c.users,
+        let mut summaries: BTreeMap<String, PackageSummary> = groups
+            .into_keys()
+            .zip(totals)
+            .map(|(package, (events, failures, users))| {
+                let summary = PackageSummary {
+                    package: package.to_string(),
+                    events,
+                    users: users.len(),
                     failures,
                     functions: Vec::new(),
                     levels: BTreeMap::new(),
                     actions: BTreeMap::new(),
-                    used: labels.packages.get(&c.name).map(first_last),
-                },
-            );
+                    used: labels.packages.get(package).map(first_last),
+                };
+                (package.to_string(), summary)
+            })
+            .collect();
+        for c in kinds.cells().filter(|c| named(c.cell)) {
+            let Some(s) = summaries.get_mut(&c.cell.package) else {
+                continue;
+            };
+            let events = c.measures.events;
+            add_to(&mut s.levels, &c.cell.level, events);
+            add_to(&mut s.actions, self.type_action(c.cell.type_id), events);
         }
-        for r in kinds.iter().filter(named) {
-            if let Some(s) = summaries.get_mut(&r.package) {
-                *s.levels.entry(r.level.clone()).or_default() += r.measures.events;
-                *s.actions.entry(self.type_action(r.type_id)).or_default() += r.measures.events;
-            }
-        }
-        let mut runs_of: HashMap<&str, Vec<Row>> = HashMap::new();
-        for r in &runs {
-            runs_of.entry(package_of(r)).or_default().push(*r);
+        let mut functions: HashMap<&str, Vec<NameCount>> = HashMap::new();
+        for ((package, kind, function), (events, users)) in per_function(&runs) {
+            functions.entry(package).or_default().push(NameCount {
+                name: label(&labels, &(package, kind, function)),
+                events,
+                users: users.len(),
+            });
         }
         for (package, s) in summaries.iter_mut() {
-            let of_package = runs_of.get(package.as_str()).into_iter().flatten();
-            s.functions = name_counts(of_package, function_of, |f| label(&labels, f));
+            s.functions = by_reach(functions.remove(package.as_str()).unwrap_or_default());
         }
-        let (dots, dots_total) = dots(
+        let (dots, dots_total) = self.dots(
             &people,
-            |r| Some(package_of(r)).filter(|p| !p.is_empty()),
+            |c| Some(package_of(c)).filter(|p| !p.is_empty()),
             |p| p.to_string(),
         );
         Ok(Packages {
@@ -103,33 +111,30 @@ impl Usage<'_> {
         let runs = self.people(&run_cells, scope)?;
         let labels = self.labels().await?;
         let sketches = self.sketches(w, scope, Vec::new()).await?;
-        let mut per: HashMap<(&str, &str, &str), RunTotals> = HashMap::new();
-        for r in &runs {
-            let e = per.entry(function_of(r)).or_default();
-            e.0 += r.measures.events;
-            e.1 += r.measures.failures;
-            if r.person != 0 {
-                e.2.insert(r.person);
-            }
-            e.3 = e.3.max(r.measures.duration_max);
+        let mut groups = Groups::default();
+        let mut per: Vec<RunTotals> = Vec::new();
+        for c in runs.cells() {
+            let e = groups.entry(c.cell, function_of, &mut per);
+            e.0 += c.measures.events;
+            e.1 += c.measures.failures;
+            c.people().for_each(|(n, _)| e.2.insert(n));
+            e.3 = e.3.max(c.measures.duration_max);
         }
-        let summaries = per
-            .into_iter()
+        let summaries = groups
+            .into_keys()
+            .zip(per)
             .map(|((p, k, f), (runs, failures, users, max))| {
-                (
-                    (p.to_string(), k.to_string(), f.to_string()),
-                    (runs, failures, users, max),
-                )
-            })
-            .map(|(key, (runs, failures, users, max))| FunctionSummary {
-                durations: fn_durations(sketches.as_ref().map(|s| s.get(&key)), max),
-                function: function_ref(&labels, key),
-                runs,
-                users: users.len(),
-                failures,
+                let key: FnKey = (p.to_string(), k.to_string(), f.to_string());
+                FunctionSummary {
+                    durations: fn_durations(sketches.as_ref().map(|s| s.get(&key)), max),
+                    function: function_ref(&labels, key),
+                    runs,
+                    users: users.len(),
+                    failures,
+                }
             })
             .collect();
-        let (dots, dots_total) = dots(&runs, |r| Some(function_of(r)), |f| label(&labels, f));
+        let (dots, dots_total) = self.dots(&runs, |c| Some(function_of(c)), |f| label(&labels, f));
         Ok(Functions {
             span: w.span(),
             people: self.people_of(dots.iter().map(|d| d.user)),
@@ -292,9 +297,8 @@ fn function_ref(labels: &Labels, key: FnKey) -> FunctionRef {
     }
 }
 
-/// A row's function (package, kind, function), borrowed from its cell.
-pub(crate) fn function_of<'c>(r: &Row<'c>) -> (&'c str, &'c str, &'c str) {
-    let c = r.cell();
+/// A cell's function (package, kind, function).
+pub(crate) fn function_of(c: &RollupRow) -> FnOf<'_> {
     (c.package.as_str(), c.kind.as_str(), c.function.as_str())
 }
 
@@ -311,35 +315,104 @@ pub(crate) fn label(labels: &Labels, (package, kind, function): &(&str, &str, &s
     }
 }
 
-/// The scatter's dots (name, bucket, person), largest first, at most
-/// [`MAX_DOTS`], and how many there are. A cell holds each person once, so a
-/// person's part of a cell is a dot; only the shown ones are named.
-fn dots<'c, K>(
-    rows: &[Row<'c>],
-    key: impl Fn(&Row<'c>) -> Option<K>,
-    name: impl Fn(&K) -> String,
-) -> (Vec<Dot>, i64) {
-    let mut all: Vec<(&Row<'c>, K)> = rows
-        .iter()
-        .filter(|r| r.person != 0)
-        .filter_map(|r| key(r).map(|k| (r, k)))
-        .collect();
-    let total = all.len() as i64;
-    if all.len() > MAX_DOTS {
-        all.select_nth_unstable_by_key(MAX_DOTS, |(r, _)| Reverse(r.measures.events));
-        all.truncate(MAX_DOTS);
+/// A function as its cells name it: package, kind, function.
+type FnOf<'c> = (&'c str, &'c str, &'c str);
+
+/// Runs and people per function.
+fn per_function<'c>(runs: &Rows<'c>) -> Vec<(FnOf<'c>, (i64, PeopleSet))> {
+    let mut groups = Groups::default();
+    let mut totals: Vec<(i64, PeopleSet)> = Vec::new();
+    for c in runs.cells() {
+        let e = groups.entry(c.cell, function_of, &mut totals);
+        e.0 += c.measures.events;
+        c.people().for_each(|(n, _)| e.1.insert(n));
     }
-    let shown = all
-        .into_iter()
-        .map(|(r, k)| Dot {
-            name: name(&k),
-            bucket: r.bucket,
-            user: r.user,
-            events: r.measures.events,
-        })
-        .collect();
-    let shown = top(shown, MAX_DOTS, |d: &Dot| {
-        (Reverse(d.events), d.bucket, d.name.clone(), d.user)
-    });
-    (shown, total)
+    groups.into_keys().zip(totals).collect()
+}
+
+/// Adds `n` to `key`'s count, copying the key only when it is new.
+fn add_to(counts: &mut BTreeMap<String, i64>, key: impl AsRef<str> + Into<String>, n: i64) {
+    match counts.get_mut(key.as_ref()) {
+        Some(count) => *count += n,
+        None => {
+            counts.insert(key.into(), n);
+        }
+    }
+}
+
+/// A candidate dot: a person's events in a cell, and how dots are ordered.
+struct Candidate<'c, K> {
+    events: i64,
+    cell: &'c RollupRow,
+    key: K,
+    person: u32,
+}
+
+impl<K: Ord> Candidate<'_, K> {
+    fn order(&self, o: &Self) -> std::cmp::Ordering {
+        (
+            Reverse(self.events),
+            self.cell.bucket,
+            &self.key,
+            self.person,
+        )
+            .cmp(&(Reverse(o.events), o.cell.bucket, &o.key, o.person))
+    }
+}
+
+impl Usage<'_> {
+    /// The scatter's dots (name, bucket, person), largest first, at most
+    /// [`MAX_DOTS`], and how many there are. A cell holds each person once, so
+    /// a person's part of a cell is a dot; only the shown ones are named. Ties
+    /// are broken by bucket, key and person, so the same data always shows the
+    /// same dots.
+    fn dots<'c, K: Ord + Clone>(
+        &self,
+        rows: &Rows<'c>,
+        key: impl Fn(&'c RollupRow) -> Option<K>,
+        name: impl Fn(&K) -> String,
+    ) -> (Vec<Dot>, i64) {
+        // The largest dots so far, pruned to MAX_DOTS whenever twice that many
+        // gathered; dots smaller than the smallest kept are only counted.
+        let mut kept: Vec<Candidate<'c, K>> = Vec::new();
+        let mut floor = i64::MIN;
+        let mut total = 0i64;
+        let prune = |kept: &mut Vec<Candidate<'c, K>>| {
+            if kept.len() > MAX_DOTS {
+                kept.select_nth_unstable_by(MAX_DOTS, Candidate::order);
+                kept.truncate(MAX_DOTS);
+            }
+            kept.iter().map(|c| c.events).min().unwrap_or(i64::MIN)
+        };
+        for c in rows.cells() {
+            let Some(k) = key(c.cell) else { continue };
+            for (person, t) in c.people() {
+                total += 1;
+                if t.events < floor {
+                    continue;
+                }
+                kept.push(Candidate {
+                    events: t.events,
+                    cell: c.cell,
+                    key: k.clone(),
+                    person,
+                });
+                if kept.len() >= 2 * MAX_DOTS {
+                    floor = prune(&mut kept);
+                }
+            }
+        }
+        prune(&mut kept);
+        kept.sort_by(Candidate::order);
+        let shown = kept
+            .into_iter()
+            .map(|c| Dot {
+                name: name(&c.key),
+                bucket: c.cell.bucket,
+                user: self.numbers[c.person as usize],
+                events: c.events,
+            })
+            .collect();
+        (shown, total)
+    }
 }

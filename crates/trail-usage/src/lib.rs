@@ -190,6 +190,11 @@ impl PeopleSet {
         self.0[word] |= 1 << bit;
     }
 
+    pub fn contains(&self, person: u32) -> bool {
+        let (word, bit) = ((person / 64) as usize, person % 64);
+        self.0.get(word).is_some_and(|w| w & (1 << bit) != 0)
+    }
+
     pub fn len(&self) -> i64 {
         self.0.iter().map(|w| i64::from(w.count_ones())).sum()
     }

@@ -2,9 +2,9 @@
 //! window before; people per bucket and per package; the most active people.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use crate::source::Row;
+use crate::source::{Groups, Rows};
 use chrono::{DateTime, Utc};
 use trail_core::rollup::Dims;
 use trail_core::usage::{BucketCount, Card, Cards, NameCount, Overview, PersonActivity, Rest};
@@ -62,41 +62,51 @@ impl Usage<'_> {
         })
     }
 
-    async fn totals(&self, w: &Window, rows: &[Row<'_>], scope: &Scope) -> UsageResult<Totals> {
+    async fn totals(&self, w: &Window, rows: &Rows<'_>, scope: &Scope) -> UsageResult<Totals> {
         let users: Option<Vec<Uuid>> = scope.users.as_ref().map(|u| u.iter().copied().collect());
         let sessions = self
             .store
             .count_sessions(self.account, w.from, w.to, users.as_deref())
             .await?;
-        Ok(Totals {
-            active: people(rows),
-            events: rows.iter().map(|r| r.measures.events).sum(),
-            errors: rows.iter().map(|r| r.measures.errors).sum(),
+        let mut totals = Totals {
+            active: PeopleSet::default(),
+            events: 0,
+            errors: 0,
             sessions,
-        })
+        };
+        for c in rows.cells() {
+            totals.events += c.measures.events;
+            totals.errors += c.measures.errors;
+            c.people().for_each(|(n, _)| totals.active.insert(n));
+        }
+        Ok(totals)
     }
 
     async fn people_per_package(&self, w: &Window, scope: &Scope) -> UsageResult<Vec<NameCount>> {
         let cells = self.cells(w, Dims::PACKAGE, false, scope).await?;
         let rows = self.people(&cells, scope)?;
-        let named = rows.iter().filter(|r| !r.package.is_empty());
-        Ok(name_counts(named, package_of, |p| p.to_string()))
+        Ok(name_counts(&rows, named, package_of, |p| p.to_string()))
     }
 
     /// The `n` people with most events, and the rest together.
-    fn top_people(&self, rows: &[Row<'_>], n: usize) -> (Vec<PersonActivity>, Rest) {
-        let mut per: HashMap<Uuid, (i64, i64)> = HashMap::new();
-        for r in rows.iter().filter(|r| !r.user.is_nil()) {
-            let e = per.entry(r.user).or_default();
-            e.0 += r.measures.events;
-            e.1 += r.measures.failures;
+    fn top_people(&self, rows: &Rows<'_>, n: usize) -> (Vec<PersonActivity>, Rest) {
+        // By person number: a dense array, not a map, for millions of rows.
+        let mut per: Vec<(i64, i64)> = vec![(0, 0); self.numbers.len()];
+        let mut active = PeopleSet::default();
+        for c in rows.cells() {
+            for (n, t) in c.people() {
+                let e = &mut per[n as usize];
+                e.0 += t.events;
+                e.1 += t.failures;
+                active.insert(n);
+            }
         }
-        let all: Vec<PersonActivity> = per
-            .into_iter()
-            .map(|(id, (events, failures))| PersonActivity {
-                user: self.person(id),
-                events,
-                failures,
+        let all: Vec<PersonActivity> = active
+            .numbers()
+            .map(|n| PersonActivity {
+                user: self.person(self.numbers[n as usize]),
+                events: per[n as usize].0,
+                failures: per[n as usize].1,
             })
             .collect();
         let total_users = all.len() as i64;
@@ -112,11 +122,12 @@ impl Usage<'_> {
 }
 
 /// Distinct people per bucket, every bucket of the window included.
-fn people_per_bucket(w: &Window, rows: &[Row<'_>]) -> Vec<BucketCount> {
+fn people_per_bucket(w: &Window, rows: &Rows<'_>) -> Vec<BucketCount> {
     let mut per: BTreeMap<DateTime<Utc>, PeopleSet> =
         w.buckets().map(|b| (b, PeopleSet::default())).collect();
-    for r in rows.iter().filter(|r| r.person != 0) {
-        per.entry(r.bucket).or_default().insert(r.person);
+    for c in rows.cells() {
+        let set = per.entry(c.cell.bucket).or_default();
+        c.people().for_each(|(n, _)| set.insert(n));
     }
     per.into_iter()
         .map(|(bucket, users)| BucketCount {
@@ -126,63 +137,47 @@ fn people_per_bucket(w: &Window, rows: &[Row<'_>]) -> Vec<BucketCount> {
         .collect()
 }
 
-/// Events and distinct people per name, most people first.
-/// Rows are grouped by `key` (cheap: borrowed from the cells), and each
-/// group named once by `name`.
-pub(crate) fn name_counts<'r, 'c: 'r, K: std::hash::Hash + Eq>(
-    rows: impl Iterator<Item = &'r Row<'c>>,
-    key: impl Fn(&Row<'c>) -> K,
+/// Events and distinct people per name of the cells `keep` keeps, most
+/// people first. Cells are grouped by `key` (cheap: borrowed from the cells),
+/// and each group named once by `name`.
+pub(crate) fn name_counts<'c, K: std::hash::Hash + Eq + Clone>(
+    rows: &Rows<'c>,
+    keep: impl Fn(&RollupRow) -> bool,
+    key: impl Fn(&'c RollupRow) -> K,
     name: impl Fn(&K) -> String,
 ) -> Vec<NameCount> {
-    let mut index: HashMap<K, usize> = HashMap::new();
+    let mut groups = Groups::default();
     let mut totals: Vec<(i64, PeopleSet)> = Vec::new();
-    // A cell's people come one after another: its key is looked up once.
-    let mut current: Option<(*const RollupRow, usize)> = None;
-    for r in rows {
-        let cell: *const RollupRow = r.cell();
-        let at = match current {
-            Some((c, at)) if std::ptr::eq(c, cell) => at,
-            _ => {
-                let next = totals.len();
-                let at = *index.entry(key(r)).or_insert(next);
-                if at == next {
-                    totals.push((0, PeopleSet::default()));
-                }
-                current = Some((cell, at));
-                at
-            }
-        };
-        let e = &mut totals[at];
-        e.0 += r.measures.events;
-        if r.person != 0 {
-            e.1.insert(r.person);
-        }
+    for c in rows.cells().filter(|c| keep(c.cell)) {
+        let e = groups.entry(c.cell, &key, &mut totals);
+        e.0 += c.measures.events;
+        c.people().for_each(|(n, _)| e.1.insert(n));
     }
-    let per = index
-        .into_iter()
-        .map(|(k, at)| (k, std::mem::take(&mut totals[at])));
-    let all: Vec<NameCount> = per
+    let all: Vec<NameCount> = groups
+        .into_keys()
+        .zip(totals)
         .map(|(key, (events, users))| NameCount {
             name: name(&key),
             events,
             users: users.len(),
         })
         .collect();
-    top(all, usize::MAX, |c| {
+    by_reach(all)
+}
+
+/// Most people first, then most events, then by name.
+pub(crate) fn by_reach(counts: Vec<NameCount>) -> Vec<NameCount> {
+    top(counts, usize::MAX, |c| {
         (Reverse(c.users), Reverse(c.events), c.name.clone())
     })
 }
 
-/// The people of the rows.
-pub(crate) fn people(rows: &[Row<'_>]) -> PeopleSet {
-    let mut set = PeopleSet::default();
-    rows.iter()
-        .filter(|r| r.person != 0)
-        .for_each(|r| set.insert(r.person));
-    set
+/// Cells of a package.
+pub(crate) fn named(c: &RollupRow) -> bool {
+    !c.package.is_empty()
 }
 
-/// A row's package, borrowed from its cell.
-pub(crate) fn package_of<'c>(r: &Row<'c>) -> &'c str {
-    r.cell().package.as_str()
+/// A cell's package.
+pub(crate) fn package_of(c: &RollupRow) -> &str {
+    c.package.as_str()
 }

@@ -15,6 +15,7 @@ use trail_core::rollup::Dims;
 use trail_core::usage::{Cluster, Contingency, Patterns, TypeWeight};
 use uuid::Uuid;
 
+use crate::source::Groups;
 use crate::{Scope, Usage, UsageResult, Window};
 
 const MAX_K: usize = 8;
@@ -34,9 +35,24 @@ impl Usage<'_> {
     ) -> UsageResult<Patterns> {
         let cells = self.cells(w, Dims::TYPE, false, scope).await?;
         let rows = self.people(&cells, scope)?;
+        // Per type, each person's events: dense by person number, as 90
+        // days hold millions of rows; then per person.
+        let mut groups = Groups::default();
+        let mut per_type: Vec<Vec<i64>> = Vec::new();
+        for c in rows.cells() {
+            let counts = groups.entry(c.cell, |c| c.type_id, &mut per_type);
+            for (n, t) in c.people() {
+                counts.resize(counts.len().max(n as usize + 1), 0);
+                counts[n as usize] += t.events;
+            }
+        }
         let mut per: BTreeMap<Uuid, BTreeMap<i64, i64>> = BTreeMap::new();
-        for r in rows.iter().filter(|r| !r.user.is_nil()) {
-            *per.entry(r.user).or_default().entry(r.type_id).or_default() += r.measures.events;
+        for (type_id, counts) in groups.into_keys().zip(&per_type) {
+            for (n, events) in counts.iter().enumerate().filter(|(_, e)| **e != 0) {
+                per.entry(self.numbers[n])
+                    .or_default()
+                    .insert(type_id, *events);
+            }
         }
         per.retain(|_, types| types.values().sum::<i64>() >= min_events);
         let types: Vec<i64> = per

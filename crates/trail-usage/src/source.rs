@@ -3,118 +3,186 @@
 //! and their people, one [`Row`] per person of a cell.
 
 use std::collections::HashMap;
-use std::ops::Deref;
 use std::sync::Arc;
 
 use trail_core::query::Filter;
-use trail_core::rollup::{Cuboid, Delta, Dims, Fact, Grain, Measures, Tallies};
+use trail_core::rollup::{Cuboid, Delta, Dims, Fact, Grain, Measures, Tallies, Tally, TallyReader};
 use trail_core::Event;
 use trail_store::rollups::{Column, RollupQuery, RollupRow, RollupTable};
 use uuid::Uuid;
 
-use crate::{Scope, Usage, UsageError, UsageResult, Window};
+use crate::{PeopleSet, Scope, Usage, UsageError, UsageResult, Window};
+
+fn corrupt(e: String) -> UsageError {
+    UsageError::Store(trail_store::StoreError::Corrupt(e))
+}
 
 /// Minute buckets read the window's events; beyond this many, ask for hours.
 const MAX_MINUTE_EVENTS: usize = 300_000;
 const PAGE: u32 = 2_000;
 
-/// A person's part of a cell (or, with a nil `user`, the part no person did):
-/// the cell's dimensions, with that part's counts.
-#[derive(Clone, Copy)]
-pub(crate) struct Row<'a> {
-    pub user: Uuid,
-    /// The person's number (0: nobody).
-    pub person: u32,
-    pub measures: Measures,
-    cell: &'a RollupRow,
+/// The cells a question reads, as its scope sees them: with their people
+/// (only the scope's when it names some), or, for questions that need no one
+/// person, without. Tallies are read in place, as 90 days of cells hold
+/// millions of them.
+pub(crate) struct Rows<'c> {
+    cells: &'c [RollupRow],
+    /// Person ids by number.
+    numbers: &'c [Uuid],
+    per_person: bool,
+    wanted: Option<PeopleSet>,
 }
 
-impl<'a> Row<'a> {
-    /// The cell, for keys that live as long as it.
-    pub fn cell(&self) -> &'a RollupRow {
-        self.cell
+impl<'c> Rows<'c> {
+    /// Each cell as the scope sees it, with its people: for totals and
+    /// distinct people, which need no person's own counts, in one tight loop
+    /// per cell.
+    pub fn cells(&self) -> impl Iterator<Item = ScopedCell<'_, 'c>> + '_ {
+        self.cells.iter().map(move |cell| {
+            let tallies = TallyReader::new(&cell.people)
+                .ok()
+                .filter(|_| self.per_person);
+            let mut scoped = ScopedCell {
+                cell,
+                measures: cell.measures,
+                tallies,
+                numbers: self.numbers,
+                wanted: self.wanted.as_ref(),
+            };
+            if scoped.wanted.is_some() {
+                // Only the scope's people's counts; durations are kept per cell.
+                let mut narrowed = Measures::default();
+                for (_, t) in scoped.people() {
+                    narrowed.events += t.events;
+                    narrowed.failures += t.failures;
+                    narrowed.errors += t.errors;
+                }
+                scoped.measures = narrowed;
+            }
+            scoped
+        })
     }
 }
 
-impl Deref for Row<'_> {
-    type Target = RollupRow;
-    fn deref(&self) -> &RollupRow {
-        self.cell
+/// A cell as the scope sees it (see [`Rows::cells`]).
+pub(crate) struct ScopedCell<'r, 'c> {
+    pub cell: &'c RollupRow,
+    /// The cell's measures; only the scope's people's counts when it names some.
+    pub measures: Measures,
+    tallies: Option<TallyReader<'c>>,
+    numbers: &'c [Uuid],
+    wanted: Option<&'r PeopleSet>,
+}
+
+impl ScopedCell<'_, '_> {
+    /// The numbers and counts of the cell's people in scope (none when the
+    /// rows were read without people).
+    pub fn people(&self) -> impl Iterator<Item = (u32, Tally)> + '_ {
+        let numbers = self.numbers;
+        let wanted = self.wanted;
+        self.tallies
+            .clone()
+            .into_iter()
+            .flatten()
+            .map_while(Result::ok)
+            .filter(move |(n, _)| (*n as usize) < numbers.len() && !numbers[*n as usize].is_nil())
+            .filter(move |(n, _)| wanted.is_none_or(|w| w.contains(*n)))
+    }
+}
+
+/// Rows grouped by a key of their cell, each with an accumulator: a cell's
+/// rows come one after another, so its key is looked up once per cell, not
+/// once per person.
+pub(crate) struct Groups<'c, K> {
+    index: HashMap<K, usize>,
+    keys: Vec<K>,
+    current: Option<(&'c RollupRow, usize)>,
+}
+
+impl<K> Default for Groups<'_, K> {
+    fn default() -> Self {
+        Groups {
+            index: HashMap::new(),
+            keys: Vec::new(),
+            current: None,
+        }
+    }
+}
+
+impl<'c, K: std::hash::Hash + Eq + Clone> Groups<'c, K> {
+    /// The accumulator of `r`'s group in `accs` (one per group, in the order
+    /// groups were first seen), made with `Default` for a new group.
+    pub fn entry<'a, A: Default>(
+        &mut self,
+        cell: &'c RollupRow,
+        key: impl Fn(&'c RollupRow) -> K,
+        accs: &'a mut Vec<A>,
+    ) -> &'a mut A {
+        let at = match self.current {
+            Some((current, at)) if std::ptr::eq(current, cell) => at,
+            _ => {
+                let k = key(cell);
+                let next = self.keys.len();
+                let at = *self.index.entry(k.clone()).or_insert(next);
+                if at == next {
+                    self.keys.push(k);
+                    accs.push(A::default());
+                }
+                self.current = Some((cell, at));
+                at
+            }
+        };
+        &mut accs[at]
+    }
+
+    /// The keys, in the order of the accumulators.
+    pub fn into_keys(self) -> impl Iterator<Item = K> {
+        self.keys.into_iter()
     }
 }
 
 impl Usage<'_> {
-    /// Each person's part of the cells, only the scope's people when it names
-    /// some; else also the rest of each cell (events of no person, and the
-    /// durations, which are kept per cell).
+    /// Each person's part of the cells (see [`Rows`]).
     pub(crate) fn people<'c>(
-        &self,
+        &'c self,
         cells: &'c [RollupRow],
         scope: &Scope,
-    ) -> UsageResult<Vec<Row<'c>>> {
-        let wanted = scope.users.as_ref();
-        // Each cell's tallies start with how many people they hold: one allocation.
-        let people: usize = cells.iter().map(|c| Tallies::people_in(&c.people)).sum();
-        let mut out = Vec::with_capacity(people + cells.len());
+    ) -> UsageResult<Rows<'c>> {
         for cell in cells {
-            let mut rest = cell.measures;
-            let tallies = Tallies::entries(&cell.people)
-                .map_err(|e| UsageError::Store(trail_store::StoreError::Corrupt(e)))?;
-            for (number, t) in &tallies {
-                let Some(user) = self.numbers.get(*number as usize).copied() else {
-                    continue;
-                };
-                (rest.events, rest.failures, rest.errors) = (
-                    rest.events - t.events,
-                    rest.failures - t.failures,
-                    rest.errors - t.errors,
-                );
-                if wanted.is_none_or(|w| w.contains(&user)) {
-                    let measures = Measures {
-                        events: t.events,
-                        failures: t.failures,
-                        errors: t.errors,
-                        ..Measures::default()
-                    };
-                    out.push(Row {
-                        user,
-                        person: *number,
-                        measures,
-                        cell,
-                    });
-                }
-            }
-            if wanted.is_none() {
-                out.push(Row {
-                    user: Uuid::nil(),
-                    person: 0,
-                    measures: rest,
-                    cell,
-                });
-            }
+            Tallies::check(&cell.people).map_err(corrupt)?;
         }
-        Ok(out)
+        let wanted = scope.users.as_ref().map(|users| {
+            let mut set = PeopleSet::default();
+            users
+                .iter()
+                .filter_map(|u| self.by_person.get(u))
+                .for_each(|n| set.insert(*n));
+            set
+        });
+        Ok(Rows {
+            cells,
+            numbers: &self.numbers,
+            per_person: true,
+            wanted,
+        })
     }
 
     /// The cells' counts, narrowed to the scope's people when it names some:
     /// for the questions that need no one person, which then decode no people.
     pub(crate) fn counts<'c>(
-        &self,
+        &'c self,
         cells: &'c [RollupRow],
         scope: &Scope,
-    ) -> UsageResult<Vec<Row<'c>>> {
+    ) -> UsageResult<Rows<'c>> {
         if scope.users.is_some() {
             return self.people(cells, scope);
         }
-        Ok(cells
-            .iter()
-            .map(|cell| Row {
-                user: Uuid::nil(),
-                person: 0,
-                measures: cell.measures,
-                cell,
-            })
-            .collect())
+        Ok(Rows {
+            cells,
+            numbers: &self.numbers,
+            per_person: false,
+            wanted: None,
+        })
     }
 
     /// Cells of the smallest cuboid that has `group_by` and the scope's dimensions.
