@@ -42,6 +42,15 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== tests (SQLite and PostgreSQL)"
 cargo test --workspace --locked
+echo "== JavaScript Logger: Node's test runner, then headless Chromium against a real server"
+if ! command -v chromium >/dev/null 2>&1; then
+    echo "== installing Chromium from Debian packages"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+target_dir=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)
+cargo build --locked -p trail-cli
+(cd sdk/js && npm ci --no-audit --no-fund --loglevel=error && TRAIL_BIN="$target_dir/debug/trail" npm test)
 echo "== benchmark smoke run (asserts nothing about speed)"
 cargo build --release --locked -p trail-cli
 bin="${CARGO_TARGET_DIR:-target}/release/trail"

@@ -73,6 +73,9 @@ impl IntoResponse for ApiError {
         let message = self.to_string();
         let retry_after = match &self {
             ApiError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            // A restart or a database failover takes seconds: SDKs wait this
+            // long before their next try instead of guessing.
+            ApiError::Unavailable(_) => Some(2),
             _ => None,
         };
         let (details, ids) = match self {

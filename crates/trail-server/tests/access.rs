@@ -527,9 +527,13 @@ async fn logging_settings_drop_and_throttle(s: TestServer) {
         Some(json!({"name": "bi", "parent": "analysts"})),
     )
     .await;
-    c.send_events(&[by("bob", "log", "hello"), by("alice", "log", "hello")])
-        .await
-        .unwrap();
+    c.send_events(&[
+        by("bob", "log", "hello"),
+        by("alice", "log", "hello"),
+        by("alice", "my_log", "a type of the account's own"),
+    ])
+    .await
+    .unwrap();
     let (status, _) = call(
         &s,
         &s.admin_key,
@@ -541,7 +545,7 @@ async fn logging_settings_drop_and_throttle(s: TestServer) {
     assert_eq!(status, StatusCode::NO_CONTENT);
     // Viewer events are debug-level: on for everyone under Verbose, but not for analysts.
     let settings = json!({"default": {"level": "verbose"},
-                          "groups": {"analysts": {"level": "custom", "disable": ["viewer-rendered"]}},
+                          "groups": {"analysts": {"level": "custom", "disable": ["viewer-rendered", "my_log"]}},
                           "users": {"alice": {"level": "verbose", "throttle": {"query-start": 60}}}});
     let (status, _) = call(
         &s,
@@ -607,6 +611,10 @@ async fn logging_settings_drop_and_throttle(s: TestServer) {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(sdk["disabled_types"], effective["disabled_types"]);
+    assert!(sdk["disabled_types"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("my_log")));
     assert!(
         sdk.get("source").is_none() && sdk.get("policy").is_none(),
         "{sdk}"
@@ -836,12 +844,19 @@ async fn ingest_keys_are_rate_limited_per_address() {
         let resp = reqwest::Client::new()
             .post(format!("{}/api/v1/events", s.url))
             .bearer_auth(&ingest)
+            .header("origin", "https://shop.example")
             .json(&json!({"type": "log"}))
             .send()
             .await
             .unwrap();
         if resp.status() == StatusCode::TOO_MANY_REQUESTS {
             assert!(resp.headers().contains_key("retry-after"));
+            // A page's SDK on another origin may read it.
+            let exposed = &resp.headers()["access-control-expose-headers"];
+            assert!(
+                exposed.to_str().unwrap().contains("retry-after"),
+                "{exposed:?}"
+            );
         }
         statuses.push(resp.status());
     }

@@ -156,6 +156,8 @@ fn cors() -> CorsLayer {
             Method::DELETE,
         ])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        // Pages' SDKs honour Retry-After; browsers hide it unless exposed.
+        .expose_headers([header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(3600))
 }
 

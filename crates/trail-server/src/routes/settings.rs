@@ -255,9 +255,17 @@ pub async fn effective_logging(
         .policy(state.store.as_ref(), caller.account(), &user)
         .await?;
     let (policy, source) = effective.as_ref().clone();
+    // The catalogue's types and the account's own (`my_log`), at their levels.
+    let custom = state.store.event_types(caller.account()).await?;
+    let custom = custom
+        .iter()
+        .filter(|t| !t.builtin)
+        .filter_map(|t| Some((t.name.clone(), t.level.parse::<Level>().ok()?)));
     let disabled_types = Catalogue::builtin()
-        .filter(|t| !policy.allows(t.name.as_str(), t.level))
-        .map(|t| t.name.as_str().to_string())
+        .map(|t| (t.name.as_str().to_string(), t.level))
+        .chain(custom)
+        .filter(|(name, level)| !policy.allows(name, *level))
+        .map(|(name, _)| name)
         .collect();
     Ok(Json(Effective {
         user,
