@@ -331,6 +331,80 @@ impl Iterator for TallyReader<'_> {
     }
 }
 
+/// The sessions an error hit, each with the number of its person (0: none),
+/// so that a person's view counts only their own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sessions(pub BTreeMap<Uuid, u32>);
+
+impl Sessions {
+    /// Compact bytes: the count, then each session's 16 bytes and its
+    /// person's number as a varint, in session order.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(1 + self.0.len() * 18);
+        put_varint(&mut out, self.0.len() as u64);
+        for (session, person) in &self.0 {
+            out.extend_from_slice(session.as_bytes());
+            put_varint(&mut out, u64::from(*person));
+        }
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Sessions, String> {
+        SessionReader::new(bytes)?
+            .collect::<Result<_, _>>()
+            .map(Sessions)
+    }
+}
+
+/// Reads encoded [`Sessions`] in place.
+pub struct SessionReader<'a> {
+    bytes: &'a [u8],
+    left: u64,
+}
+
+impl<'a> SessionReader<'a> {
+    pub fn new(mut bytes: &'a [u8]) -> Result<SessionReader<'a>, String> {
+        // Empty bytes are no sessions: rows written before sessions were kept.
+        let left = if bytes.is_empty() {
+            0
+        } else {
+            get_varint(&mut bytes)?
+        };
+        Ok(SessionReader { bytes, left })
+    }
+
+    fn next_entry(&mut self) -> Result<(Uuid, u32), String> {
+        let (id, mut rest) = self
+            .bytes
+            .split_first_chunk::<16>()
+            .ok_or("sessions end inside an id")?;
+        let person = get_varint(&mut rest)?;
+        self.bytes = rest;
+        let person = u32::try_from(person).map_err(|_| "session's person out of range")?;
+        Ok((Uuid::from_bytes(*id), person))
+    }
+}
+
+impl Iterator for SessionReader<'_> {
+    type Item = Result<(Uuid, u32), String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            if self.bytes.is_empty() {
+                return None;
+            }
+            self.bytes = &[];
+            return Some(Err("sessions have trailing bytes".into()));
+        }
+        self.left -= 1;
+        let entry = self.next_entry();
+        if entry.is_err() {
+            (self.left, self.bytes) = (0, &[]);
+        }
+        Some(entry)
+    }
+}
+
 /// A cell's identity. Blank dimensions are the nil id, 0 and "".
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CellKey {
@@ -441,6 +515,8 @@ pub struct Fact<'a> {
     pub duration_ms: Option<i64>,
     /// Signature and message of the event's error.
     pub error: Option<(&'a str, &'a str)>,
+    /// The session the event joined (errors count the sessions they hit).
+    pub session: Option<Uuid>,
 }
 
 impl<'a> Fact<'a> {
@@ -468,6 +544,7 @@ impl<'a> Fact<'a> {
                 .error
                 .as_ref()
                 .map(|x| (x.signature.as_str(), x.message.as_str())),
+            session: e.session_id,
         }
     }
 
@@ -493,11 +570,13 @@ impl<'a> Fact<'a> {
 }
 
 /// What a batch adds to one cell: its counts and each person's tally, by
-/// person id (the store numbers them).
+/// person id (the store numbers them); for errors, also the sessions hit,
+/// with the person of each.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cell {
     pub measures: Measures,
     pub people: BTreeMap<Uuid, Tally>,
+    pub sessions: BTreeMap<Uuid, Option<Uuid>>,
 }
 
 impl Cell {
@@ -514,6 +593,24 @@ impl Cell {
             tallies.add(n, t);
         }
         Ok(tallies.encode())
+    }
+
+    /// Stored sessions (if any) with this cell's added, people numbered by
+    /// `number`, as bytes.
+    pub fn add_sessions_to(
+        &self,
+        stored: Option<&[u8]>,
+        number: impl Fn(&Uuid) -> Option<u32>,
+    ) -> Result<Vec<u8>, String> {
+        let mut sessions = stored.map_or_else(|| Ok(Sessions::default()), Sessions::decode)?;
+        for (session, person) in &self.sessions {
+            let n = match person {
+                Some(p) => number(p).ok_or_else(|| format!("person {p} has no number"))?,
+                None => 0,
+            };
+            sessions.0.insert(*session, n);
+        }
+        Ok(sessions.encode())
     }
 
     fn add(&mut self, m: &Measures, person: Option<Uuid>) {
@@ -579,7 +676,8 @@ impl Delta {
                     .add(ms);
             }
             if let Some((signature, _)) = f.error {
-                self.errors
+                let cell = self
+                    .errors
                     .entry(ErrorKey {
                         account: f.account,
                         grain,
@@ -590,8 +688,11 @@ impl Delta {
                         kind: f.kind.unwrap_or("").to_string(),
                         function: function.to_string(),
                     })
-                    .or_default()
-                    .add(&m, f.user);
+                    .or_default();
+                cell.add(&m, f.user);
+                if let Some(session) = f.session {
+                    cell.sessions.insert(session, f.user);
+                }
             }
         }
         self.note_seen(f, function);

@@ -698,12 +698,15 @@ fn with_session(event: &NewEvent, session: Option<Uuid>) -> Cow<'_, NewEvent> {
     }
 }
 
-/// What the rows add to the usage rollups. The session an event was joined to
-/// plays no part, so the event as sent will do.
+/// What the rows add to the usage rollups, with the session each event joined.
 fn delta(rows: &[EventRow<'_>]) -> Delta {
     let mut delta = Delta::default();
     for row in rows {
-        delta.add(&Fact::of(row.account, row.type_id, row.user_id, row.event));
+        let fact = Fact {
+            session: row.session_id,
+            ..Fact::of(row.account, row.type_id, row.user_id, row.event)
+        };
+        delta.add(&fact);
     }
     delta
 }

@@ -344,18 +344,6 @@ impl Store for PostgresStore {
         rollups::count_sessions(&self.client().await?, account, from, to, users).await
     }
 
-    async fn error_sessions(
-        &self,
-        account: Uuid,
-        signatures: &[String],
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        users: Option<&[Uuid]>,
-    ) -> StoreResult<Vec<(String, i64)>> {
-        let client = self.client().await?;
-        rollups::error_sessions(&client, account, signatures, from, to, users).await
-    }
-
     async fn rebuild_rollups(&self, account: Uuid) -> StoreResult<u64> {
         rollups::rebuild(&mut self.client().await?, account).await
     }

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (6, include_str!("../migrations/0006_people.sql")),
     (7, include_str!("../migrations/0007_filters.sql")),
     (8, include_str!("../migrations/0008_usage.sql")),
+    (9, include_str!("../migrations/0009_error_sessions.sql")),
 ];
 
 /// The advisory lock that serialises migrations ("trail" in ASCII), so servers

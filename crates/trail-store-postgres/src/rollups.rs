@@ -13,7 +13,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 use trail_core::rollup::{Cell, Delta, Fact, Measures, Outcome, Seen, Sketch};
 use trail_store::rollups::{
-    error_sessions_sql, rollup_sql, Column, RollupQuery, RollupRow, RollupTable, SeenRow, SeenTable,
+    rollup_sql, Column, RollupQuery, RollupRow, RollupTable, SeenRow, SeenTable,
 };
 use trail_store::{StoreError, StoreResult};
 use uuid::Uuid;
@@ -167,8 +167,13 @@ const ERRORS: Table = Table {
         ("resource_kind", "text"),
         ("function", "text"),
     ],
-    values: &[("occurrences", "int8"), ("people", "bytea")],
-    update: "occurrences = t.occurrences + excluded.occurrences, people = excluded.people",
+    values: &[
+        ("occurrences", "int8"),
+        ("people", "bytea"),
+        ("sessions", "bytea"),
+    ],
+    update: "occurrences = t.occurrences + excluded.occurrences, people = excluded.people, \
+        sessions = excluded.sessions",
 };
 
 /// The stored `column` of each of `len` keys, given as arrays of the table's
@@ -250,7 +255,7 @@ async fn write_people(tx: &Transaction<'_>, delta: &Delta) -> StoreResult<Number
 /// Adds cells that carry people to `table`: reads the stored tallies of their
 /// keys (`params`, the key columns), adds each cell's people by number, and
 /// upserts the keys with `values` (the other columns but the people) and the
-/// merged tallies.
+/// merged tallies; for errors, the same with their sessions.
 async fn write_tallied<'a>(
     tx: &Transaction<'_>,
     table: &Table,
@@ -259,19 +264,36 @@ async fn write_tallied<'a>(
     mut params: Params<'a>,
     values: Params<'a>,
 ) -> StoreResult<()> {
-    let stored = stored(tx, table, "people", &params, cells.len()).await?;
-    let people = cells
-        .iter()
-        .zip(stored)
-        .map(|(&(account, cell), bytes)| {
-            cell.add_people_to(bytes.as_deref(), |p| numbers.get(&(account, *p)).copied())
+    let stored_people = stored(tx, table, "people", &params, cells.len()).await?;
+    let merged = |stored: Vec<Option<Vec<u8>>>, add: AddTo| {
+        cells
+            .iter()
+            .zip(stored)
+            .map(|(&(account, cell), bytes)| {
+                add(cell, bytes.as_deref(), &|p| {
+                    numbers.get(&(account, *p)).copied()
+                })
                 .map_err(StoreError::Corrupt)
-        })
-        .collect::<StoreResult<Vec<Vec<u8>>>>()?;
+            })
+            .collect::<StoreResult<Vec<Vec<u8>>>>()
+    };
+    let people = merged(stored_people, |c, b, n| c.add_people_to(b, n))?;
+    let sessions = if table.values.iter().any(|(c, _)| *c == "sessions") {
+        let stored_sessions = stored(tx, table, "sessions", &params, cells.len()).await?;
+        Some(merged(stored_sessions, |c, b, n| c.add_sessions_to(b, n))?)
+    } else {
+        None
+    };
     params.extend(values);
     params.push(Box::new(people));
+    if let Some(sessions) = sessions {
+        params.push(Box::new(sessions));
+    }
     upsert(tx, cells.len(), &table.upsert_sql(), params).await
 }
+
+/// Merges a cell's people or sessions into stored bytes, numbering people.
+type AddTo = fn(&Cell, Option<&[u8]>, &dyn Fn(&Uuid) -> Option<u32>) -> Result<Vec<u8>, String>;
 
 async fn write_cells(tx: &Transaction<'_>, delta: &Delta, numbers: &Numbers) -> StoreResult<()> {
     let e: Vec<_> = delta.cells.iter().collect();
@@ -425,20 +447,6 @@ pub(crate) async fn rows(
     rows.iter().map(|r| row(r, q.table)).collect()
 }
 
-pub(crate) async fn error_sessions(
-    client: &Client,
-    account: Uuid,
-    signatures: &[String],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    users: Option<&[Uuid]>,
-) -> StoreResult<Vec<(String, i64)>> {
-    let sql = error_sessions_sql(&Dialect, account, signatures, from, to, users);
-    let args = pg_args(sql.args);
-    let rows = client.query(&sql.text, &refs(&args)).await.map_err(db)?;
-    rows.iter().map(|r| Ok((get(r, 0)?, get(r, 1)?))).collect()
-}
-
 /// Reads a row of `rollup_sql`: bucket, the table's dimensions, its measures.
 fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
     let mut out = RollupRow {
@@ -479,6 +487,7 @@ fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
         RollupTable::Errors => {
             out.measures.events = int(0)?;
             out.people = tallies(r, i + 1)?;
+            out.sessions = tallies(r, i + 2)?;
         }
     }
     Ok(out)
@@ -568,7 +577,7 @@ pub(crate) async fn rebuild(client: &mut Client, account: Uuid) -> StoreResult<u
     }
     let chunk = "SELECT seq, event_time, event_type_id, user_id, source, level, package, \
             resource_kind, resource_id, resource_name, action, status, is_error, duration_ms, \
-            error_signature, error_message \
+            error_signature, error_message, session_id \
         FROM events WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
     let (mut read, mut after) = (0u64, 0i64);
     loop {
@@ -610,6 +619,7 @@ fn fact(account: Uuid, r: &Row) -> StoreResult<Fact<'_>> {
         ),
         duration_ms: get(r, "duration_ms")?,
         error: signature.zip(message),
+        session: get(r, "session_id")?,
     })
 }
 

@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_people.sql")),
     (7, include_str!("../migrations/0007_filters.sql")),
     (8, include_str!("../migrations/0008_usage.sql")),
+    (9, include_str!("../migrations/0009_error_sessions.sql")),
 ];
 
 /// The embedded backend.
@@ -438,22 +439,6 @@ impl Store for SqliteStore {
         let users = users.map(<[Uuid]>::to_vec);
         self.read(move |c| rollups::count_sessions(c, account, from, to, users.as_deref()))
             .await
-    }
-
-    async fn error_sessions(
-        &self,
-        account: Uuid,
-        signatures: &[String],
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        users: Option<&[Uuid]>,
-    ) -> StoreResult<Vec<(String, i64)>> {
-        let signatures = signatures.to_vec();
-        let users = users.map(<[Uuid]>::to_vec);
-        self.read(move |c| {
-            rollups::error_sessions(c, account, &signatures, from, to, users.as_deref())
-        })
-        .await
     }
 
     async fn rebuild_rollups(&self, account: Uuid) -> StoreResult<u64> {

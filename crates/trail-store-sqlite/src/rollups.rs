@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use trail_core::rollup::{Cell, Delta, Fact, Measures, Outcome, Sketch};
 use trail_store::rollups::{
-    error_sessions_sql, rollup_sql, Column, RollupQuery, RollupRow, RollupTable, SeenRow, SeenTable,
+    rollup_sql, Column, RollupQuery, RollupRow, RollupTable, SeenRow, SeenTable,
 };
 use trail_store::{StoreError, StoreResult};
 use uuid::Uuid;
@@ -97,19 +97,21 @@ fn write_cells(tx: &Transaction, delta: &Delta, numbers: &Numbers) -> StoreResul
             account: k.account,
             cell,
             numbers,
+            sessions: false,
         };
         tallied.upsert(&mut read, &mut write, &key, &counts)?;
     }
     Ok(())
 }
 
-/// A row of cells or errors: its stored people are read, the batch's added,
-/// and the row written with its counts (the statements take the key, then the
-/// counts, then the people).
+/// A row of cells or errors: its stored people (and, for errors, sessions)
+/// are read, the batch's added, and the row written with its counts (the
+/// statements take the key, then the counts, then the people and sessions).
 struct Tallied<'a> {
     account: Uuid,
     cell: &'a Cell,
     numbers: &'a Numbers,
+    sessions: bool,
 }
 
 impl Tallied<'_> {
@@ -120,19 +122,29 @@ impl Tallied<'_> {
         key: &[&dyn ToSql],
         counts: &[&dyn ToSql],
     ) -> StoreResult<()> {
-        let stored: Option<Vec<u8>> = read
-            .query_row(key, |r| r.get(0))
+        let stored: Option<(Vec<u8>, Option<Vec<u8>>)> = read
+            .query_row(key, |r| {
+                let sessions = if self.sessions { Some(r.get(1)?) } else { None };
+                Ok((r.get(0)?, sessions))
+            })
             .optional()
             .map_err(db_error)?;
+        let (people, sessions) = stored.unzip();
+        let number = |p: &Uuid| self.numbers.get(&(self.account, *p)).copied();
         let people = self
             .cell
-            .add_people_to(stored.as_deref(), |p| {
-                self.numbers.get(&(self.account, *p)).copied()
-            })
+            .add_people_to(people.as_deref(), number)
+            .map_err(StoreError::Corrupt)?;
+        let sessions = self
+            .cell
+            .add_sessions_to(sessions.flatten().as_deref(), number)
             .map_err(StoreError::Corrupt)?;
         let mut args: Vec<&dyn ToSql> = key.to_vec();
         args.extend_from_slice(counts);
         args.push(&people);
+        if self.sessions {
+            args.push(&sessions);
+        }
         write.execute(&*args).map_err(db_error).map(drop)
     }
 }
@@ -182,16 +194,17 @@ fn write_durations(tx: &Transaction, delta: &Delta) -> StoreResult<()> {
 fn write_errors(tx: &Transaction, delta: &Delta, numbers: &Numbers) -> StoreResult<()> {
     let mut read = tx
         .prepare_cached(
-            "SELECT people FROM usage_errors WHERE account_id = ?1 AND grain = ?2 AND bucket = ?3
+            "SELECT people, sessions FROM usage_errors WHERE account_id = ?1 AND grain = ?2 AND bucket = ?3
              AND signature = ?4 AND event_type_id = ?5 AND package = ?6 AND resource_kind = ?7 AND function = ?8",
         )
         .map_err(db_error)?;
     let mut write = tx
         .prepare_cached(
             "INSERT INTO usage_errors (account_id, grain, bucket, signature, event_type_id, package,
-                resource_kind, function, occurrences, people) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                resource_kind, function, occurrences, people, sessions)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT DO UPDATE SET occurrences = occurrences + excluded.occurrences,
-                people = excluded.people",
+                people = excluded.people, sessions = excluded.sessions",
         )
         .map_err(db_error)?;
     for (k, cell) in &delta.errors {
@@ -210,6 +223,7 @@ fn write_errors(tx: &Transaction, delta: &Delta, numbers: &Numbers) -> StoreResu
             account: k.account,
             cell,
             numbers,
+            sessions: true,
         };
         tallied.upsert(&mut read, &mut write, &key, &[&cell.measures.events])?;
     }
@@ -320,6 +334,7 @@ fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
         RollupTable::Errors => {
             out.measures.events = int(i)?;
             out.people = tallies(r, i + 1)?;
+            out.sessions = tallies(r, i + 2)?;
         }
     }
     Ok(out)
@@ -390,25 +405,6 @@ pub fn count_sessions(
     Ok(total)
 }
 
-pub fn error_sessions(
-    conn: &Connection,
-    account: Uuid,
-    signatures: &[String],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    users: Option<&[Uuid]>,
-) -> StoreResult<Vec<(String, i64)>> {
-    let sql = error_sessions_sql(&Dialect, account, signatures, from, to, users);
-    let mut stmt = conn.prepare(&sql.text).map_err(db_error)?;
-    let rows = stmt
-        .query_map(
-            params_from_iter(sql.args.into_iter().map(sqlite_value)),
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .map_err(db_error)?;
-    rows.collect::<Result<_, _>>().map_err(db_error)
-}
-
 /// How many stored events a rebuild reads at a time.
 const REBUILD_CHUNK: i64 = 20_000;
 
@@ -452,7 +448,8 @@ fn rebuild_chunk(tx: &Transaction, account: Uuid, after: i64) -> StoreResult<(De
     let mut stmt = tx
         .prepare_cached(
             "SELECT seq, event_time, event_type_id, user_id, source, level, package, resource_kind,
-                resource_id, resource_name, action, status, is_error, duration_ms, error_signature, error_message
+                resource_id, resource_name, action, status, is_error, duration_ms, error_signature, error_message,
+                session_id
              FROM events WHERE account_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
         )
         .map_err(db_error)?;
@@ -485,6 +482,7 @@ fn rebuild_chunk(tx: &Transaction, account: Uuid, after: i64) -> StoreResult<(De
             outcome: Outcome::of(&action, &status, &level, r.get(12).map_err(db_error)?),
             duration_ms: r.get(13).map_err(db_error)?,
             error: signature.as_deref().zip(message.as_deref()),
+            session: r.get(16).map_err(db_error)?,
         };
         delta.add(&fact);
         n += 1;

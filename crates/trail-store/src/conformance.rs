@@ -35,7 +35,7 @@ macro_rules! conformance_tests {
             people_stay_in_their_account);
         $crate::conformance_tests!(@each $make; conformance_usage;
             rollups_equal_a_count_of_the_events, rollups_rebuilt_from_events_are_the_same,
-            error_sessions_and_sessions_are_counted);
+            errors_keep_their_sessions_and_sessions_are_counted);
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
         $crate::conformance_tests!(@each $make; conformance; $($name),*);

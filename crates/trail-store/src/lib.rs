@@ -178,16 +178,6 @@ pub trait Store: Send + Sync + 'static {
         to: DateTime<Utc>,
         users: Option<&[Uuid]>,
     ) -> StoreResult<i64>;
-    /// Distinct sessions among the events of each error signature in `[from, to)`,
-    /// of these people only when given.
-    async fn error_sessions(
-        &self,
-        account: Uuid,
-        signatures: &[String],
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        users: Option<&[Uuid]>,
-    ) -> StoreResult<Vec<(String, i64)>>;
     /// Recomputes the account's rollups from its stored events, in one
     /// transaction; returns the number of events read.
     async fn rebuild_rollups(&self, account: Uuid) -> StoreResult<u64>;

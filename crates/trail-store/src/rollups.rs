@@ -80,7 +80,7 @@ impl RollupTable {
                 "people",
             ],
             RollupTable::Durations => &["sketch"],
-            RollupTable::Errors => &["occurrences", "people"],
+            RollupTable::Errors => &["occurrences", "people", "sessions"],
         }
     }
 }
@@ -122,6 +122,8 @@ pub struct RollupRow {
     /// The people of the row, by number (`usage_people.num`), as stored
     /// ([`trail_core::rollup::Tallies::encode`]): decoded only by the questions about people.
     pub people: Vec<u8>,
+    /// For errors, the sessions hit ([`trail_core::rollup::Sessions::encode`]).
+    pub sessions: Vec<u8>,
     pub sketch: Option<Sketch>,
 }
 
@@ -133,7 +135,9 @@ pub fn rollup_sql(d: &dyn Dialect, account: Uuid, q: &RollupQuery) -> Result<Sql
         SqlArg::Time(q.from),
         SqlArg::Time(q.to),
     ];
-    let no_people = format!("CAST(NULL AS {}) AS people", d.bytes_type());
+    // Without people, their columns are read as NULL (cheap: no blob is read).
+    let blank = |m: &str| format!("CAST(NULL AS {}) AS {m}", d.bytes_type());
+    let (no_people, no_sessions) = (blank("people"), blank("sessions"));
     let mut text = format!(
         "SELECT bucket, {}, {} FROM {} WHERE account_id = {} AND grain = CAST({} AS BIGINT) \
          AND bucket >= {} AND bucket < {}",
@@ -146,10 +150,10 @@ pub fn rollup_sql(d: &dyn Dialect, account: Uuid, q: &RollupQuery) -> Result<Sql
         q.table
             .measures()
             .iter()
-            .map(|m| if *m == "people" && !q.people {
-                no_people.as_str()
-            } else {
-                m
+            .map(|m| match *m {
+                "people" if !q.people => no_people.as_str(),
+                "sessions" if !q.people => no_sessions.as_str(),
+                m => m,
             })
             .collect::<Vec<_>>()
             .join(", "),
@@ -269,48 +273,4 @@ impl RollupRow {
             Column::Type => "",
         }
     }
-}
-
-/// Distinct sessions per error signature in `[from, to)`, of these people only
-/// when given: `(signature, sessions)` rows, read off the error index.
-pub fn error_sessions_sql(
-    d: &dyn Dialect,
-    account: Uuid,
-    signatures: &[String],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    users: Option<&[Uuid]>,
-) -> Sql {
-    let mut args = vec![SqlArg::Uuid(account), SqlArg::Time(from), SqlArg::Time(to)];
-    let list = |args: &mut Vec<SqlArg>, values: Vec<SqlArg>| {
-        let marks: Vec<String> = values
-            .into_iter()
-            .map(|v| {
-                args.push(v);
-                d.placeholder(args.len())
-            })
-            .collect();
-        if marks.is_empty() {
-            "NULL".to_string()
-        } else {
-            marks.join(", ")
-        }
-    };
-    let sigs = list(
-        &mut args,
-        signatures.iter().map(|s| SqlArg::Text(s.clone())).collect(),
-    );
-    let mut text = format!(
-        "SELECT error_signature, COUNT(DISTINCT session_id) FROM events \
-         WHERE account_id = {} AND error_signature IN ({sigs}) AND event_time >= {} AND event_time < {}",
-        d.placeholder(1),
-        d.placeholder(2),
-        d.placeholder(3)
-    );
-    if let Some(users) = users {
-        let people = list(&mut args, users.iter().map(|u| SqlArg::Uuid(*u)).collect());
-        text += &format!(" AND user_id IN ({people})");
-    }
-    text += " GROUP BY error_signature";
-    Sql { text, args }
 }

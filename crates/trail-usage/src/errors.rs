@@ -3,7 +3,7 @@
 //! actions that came before it in the same session.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use trail_core::api::EventView;
@@ -127,14 +127,6 @@ impl Usage<'_> {
             .filter(|r| per.contains_key(r.signature.as_str()))
             .map(|r| (r.signature, (r.label, r.first, r.last)))
             .collect();
-        let users: Option<Vec<uuid::Uuid>> =
-            scope.users.as_ref().map(|u| u.iter().copied().collect());
-        let sessions: HashMap<String, i64> = self
-            .store
-            .error_sessions(self.account, &signatures, w.from, w.to, users.as_deref())
-            .await?
-            .into_iter()
-            .collect();
         let days = self.error_days(&signatures, &seen, w).await?;
         let labels = self.labels().await?;
         let groups = per
@@ -145,10 +137,12 @@ impl Usage<'_> {
                     .cloned()
                     .unwrap_or_else(|| (String::new(), w.from, w.to));
                 let mut people = PeopleSet::default();
+                let mut sessions = HashSet::new();
                 let mut occurrences = 0;
                 for c in rows.cells() {
                     occurrences += c.measures.events;
                     c.people().for_each(|(n, _)| people.insert(n));
+                    sessions.extend(c.sessions());
                 }
                 ErrorGroup {
                     signature: signature.to_string(),
@@ -157,7 +151,7 @@ impl Usage<'_> {
                     last_seen,
                     occurrences,
                     users: people.len(),
-                    sessions: sessions.get(signature).copied().unwrap_or(0),
+                    sessions: sessions.len() as i64,
                     trend: series(w, &rows, |_| String::new(), 1)
                         .pop()
                         .map(|s| s.points)

@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use trail_core::query::Filter;
-use trail_core::rollup::{Cuboid, Delta, Dims, Fact, Grain, Measures, Tallies, Tally, TallyReader};
+use trail_core::rollup::{
+    Cuboid, Delta, Dims, Fact, Grain, Measures, SessionReader, Sessions, Tallies, Tally,
+    TallyReader,
+};
 use trail_core::Event;
 use trail_store::rollups::{Column, RollupQuery, RollupRow, RollupTable};
 use uuid::Uuid;
@@ -88,6 +91,20 @@ impl ScopedCell<'_, '_> {
             .filter(move |(n, _)| (*n as usize) < numbers.len() && !numbers[*n as usize].is_nil())
             .filter(move |(n, _)| wanted.is_none_or(|w| w.contains(*n)))
     }
+
+    /// The sessions an error cell hit, only the scope's people's when it
+    /// names some (none when read without people).
+    pub fn sessions(&self) -> impl Iterator<Item = Uuid> + '_ {
+        let wanted = self.wanted;
+        let sessions = Some(&self.cell.sessions).filter(|_| self.tallies.is_some());
+        sessions
+            .and_then(|bytes| SessionReader::new(bytes).ok())
+            .into_iter()
+            .flatten()
+            .map_while(Result::ok)
+            .filter(move |(_, n)| wanted.is_none_or(|w| w.contains(*n)))
+            .map(|(session, _)| session)
+    }
 }
 
 /// Rows grouped by a key of their cell, each with an accumulator: a cell's
@@ -150,6 +167,9 @@ impl Usage<'_> {
     ) -> UsageResult<Rows<'c>> {
         for cell in cells {
             Tallies::check(&cell.people).map_err(corrupt)?;
+            for entry in SessionReader::new(&cell.sessions).map_err(corrupt)? {
+                entry.map_err(corrupt)?;
+            }
         }
         let wanted = scope.users.as_ref().map(|users| {
             let mut set = PeopleSet::default();
@@ -299,6 +319,20 @@ impl Usage<'_> {
         Fact::of(self.account, type_id, user, &e.body)
     }
 
+    /// A delta's sessions, their people numbered as the store would.
+    fn numbered_sessions(
+        &self,
+        sessions: &std::collections::BTreeMap<Uuid, Option<Uuid>>,
+    ) -> Sessions {
+        let number = |p: &Option<Uuid>| p.and_then(|p| self.by_person.get(&p).copied());
+        Sessions(
+            sessions
+                .iter()
+                .map(|(s, p)| (*s, number(p).unwrap_or(0)))
+                .collect(),
+        )
+    }
+
     /// A delta's people as the store would number them.
     fn numbered(
         &self,
@@ -345,6 +379,7 @@ impl Usage<'_> {
                     signature: k.signature.clone(),
                     measures: cell.measures,
                     people: self.numbered(&cell.people).encode(),
+                    sessions: self.numbered_sessions(&cell.sessions).encode(),
                     ..place(k.bucket, k.type_id, &k.package, &k.kind, &k.function)
                 })
                 .collect(),
