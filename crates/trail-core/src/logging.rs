@@ -43,7 +43,41 @@ pub struct Policy {
     pub throttle: BTreeMap<String, u64>,
 }
 
+/// What an SDK needs to drop events before sending them, by the rule of
+/// [`Policy::allows`]: the types never recorded, and whether (or for which
+/// types) debug-level events are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Dropping {
+    pub disabled_types: Vec<String>,
+    /// Whether debug-level events of every type are recorded.
+    pub debug: bool,
+    /// Types whose debug-level events are recorded though `debug` is false.
+    pub debug_types: Vec<String>,
+}
+
+impl Dropping {
+    /// Whether an event of this type and level is recorded: what
+    /// [`Policy::allows`] says, told from this summary alone.
+    pub fn allows(&self, event_type: &str, level: Level) -> bool {
+        let listed = |list: &[String]| list.iter().any(|t| t == event_type);
+        !listed(&self.disabled_types)
+            && (level != Level::Debug || self.debug || listed(&self.debug_types))
+    }
+}
+
 impl Policy {
+    pub fn dropping(&self) -> Dropping {
+        let custom = |list: &[String]| match self.level {
+            Preset::Custom => list.to_vec(),
+            _ => Vec::new(),
+        };
+        Dropping {
+            disabled_types: custom(&self.disable),
+            debug: self.level == Preset::Verbose,
+            debug_types: custom(&self.enable),
+        }
+    }
+
     /// Whether an event of this type and level is recorded.
     pub fn allows(&self, event_type: &str, level: Level) -> bool {
         let listed = |list: &[String]| list.iter().any(|t| t == event_type);
@@ -155,6 +189,33 @@ impl LoggingSettings {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_sdk_drops_exactly_what_the_server_would() {
+        let policies = [
+            Policy::default(),
+            Policy {
+                level: Preset::Verbose,
+                disable: vec!["log".into()],
+                ..Policy::default()
+            },
+            Policy {
+                level: Preset::Custom,
+                enable: vec!["viewer-rendered".into()],
+                disable: vec!["log".into(), "my_log".into()],
+                ..Policy::default()
+            },
+        ];
+        let levels = [Level::Debug, Level::Info, Level::Error, Level::Audit];
+        for p in &policies {
+            let d = p.dropping();
+            for t in ["log", "my_log", "viewer-rendered", "query-start"] {
+                for l in levels {
+                    assert_eq!(d.allows(t, l), p.allows(t, l), "{p:?} {t} {l:?}");
+                }
+            }
+        }
+    }
     use super::*;
 
     fn custom(disable: &[&str]) -> Policy {

@@ -9,9 +9,8 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use trail_core::api::ErrorBody;
-use trail_core::logging::{LoggingSettings, Policy, PolicySource};
+use trail_core::logging::{Dropping, LoggingSettings, Policy, PolicySource};
 use trail_core::redact::{RedactionRules, Redactor};
-use trail_core::{Catalogue, Level};
 
 use crate::access::{self, VisibilityRules};
 use crate::auth::{Caller, Permission};
@@ -212,10 +211,10 @@ pub struct Effective {
     policy: Option<Policy>,
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<PolicySource>,
-    /// Catalogue types this person's events of are not recorded.
-    disabled_types: Vec<String>,
-    /// Whether debug-level events are recorded.
-    debug: bool,
+    /// What to drop before sending: types never recorded, and which
+    /// debug-level events are.
+    #[serde(flatten)]
+    dropping: Dropping,
     /// Seconds the server and SDKs may cache this answer.
     refresh_seconds: u64,
 }
@@ -255,24 +254,12 @@ pub async fn effective_logging(
         .policy(state.store.as_ref(), caller.account(), &user)
         .await?;
     let (policy, source) = effective.as_ref().clone();
-    // The catalogue's types and the account's own (`my_log`), at their levels.
-    let custom = state.store.event_types(caller.account()).await?;
-    let custom = custom
-        .iter()
-        .filter(|t| !t.builtin)
-        .filter_map(|t| Some((t.name.clone(), t.level.parse::<Level>().ok()?)));
-    let disabled_types = Catalogue::builtin()
-        .map(|t| (t.name.as_str().to_string(), t.level))
-        .chain(custom)
-        .filter(|(name, level)| !policy.allows(name, *level))
-        .map(|(name, _)| name)
-        .collect();
+    let dropping = policy.dropping();
     Ok(Json(Effective {
         user,
-        debug: policy.allows("log", Level::Debug),
         policy: (!sdk).then_some(policy),
         source: (!sdk).then_some(source),
-        disabled_types,
+        dropping,
         refresh_seconds: crate::settings::REFRESH.as_secs(),
     }))
 }
