@@ -3,7 +3,7 @@
 //! actions that came before it in the same session.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use trail_core::api::EventView;
@@ -199,6 +199,34 @@ impl Usage<'_> {
         Ok(days)
     }
 
+    /// A session's events from `span` before its first occurrence to its
+    /// last, newest first: enough for [`BEFORE`] events before each.
+    async fn session_events(
+        &self,
+        session: uuid::Uuid,
+        times: &[DateTime<Utc>],
+        span: Duration,
+    ) -> UsageResult<Vec<trail_core::Event>> {
+        let (Some(first), Some(last)) = (times.iter().min(), times.iter().max()) else {
+            return Ok(Vec::new());
+        };
+        let filter = Filter::all([
+            Condition::Session(vec![session]),
+            between(*first - span, *last),
+        ]);
+        let wanted = BEFORE as usize * times.len();
+        let (mut events, mut after) = (Vec::new(), None);
+        while events.len() < wanted {
+            let page = self.search(filter.clone(), after, BEFORE).await?;
+            events.extend(page.events);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        Ok(events)
+    }
+
     /// Event types that came before the occurrences in their sessions, within `span`.
     async fn preceding(
         &self,
@@ -208,22 +236,34 @@ impl Usage<'_> {
     ) -> UsageResult<Vec<Preceding>> {
         let mut before: HashMap<String, (i64, i64)> = HashMap::new();
         let mut near_total = 0i64;
+        // A session's occurrences are read together: one search per session.
+        let mut sessions: BTreeMap<uuid::Uuid, Vec<DateTime<Utc>>> = BTreeMap::new();
         for e in occurrences {
-            let Some(session) = e.body.session_id else {
-                continue;
-            };
-            let at = e.body.occurred_at;
-            let filter = Filter::all([Condition::Session(vec![session]), between(at - span, at)]);
-            let events = self.search(filter, None, BEFORE).await?.events;
-            let mut types_here = BTreeSet::new();
-            for p in &events {
-                let name = p.body.event_type.as_str().to_string();
-                before.entry(name.clone()).or_default().1 += 1;
-                near_total += 1;
-                types_here.insert(name);
+            if let Some(session) = e.body.session_id {
+                sessions
+                    .entry(session)
+                    .or_default()
+                    .push(e.body.occurred_at);
             }
-            for t in types_here {
-                before.entry(t).or_default().0 += 1;
+        }
+        for (session, times) in sessions {
+            let events = self.session_events(session, &times, span).await?;
+            for at in times {
+                // Newest first: the BEFORE events before this occurrence.
+                let here = events
+                    .iter()
+                    .filter(|p| p.body.occurred_at >= at - span && p.body.occurred_at < at)
+                    .take(BEFORE as usize);
+                let mut types_here = BTreeSet::new();
+                for p in here {
+                    let name = p.body.event_type.as_str();
+                    before.entry(name.to_string()).or_default().1 += 1;
+                    near_total += 1;
+                    types_here.insert(name);
+                }
+                for t in types_here {
+                    before.entry(t.to_string()).or_default().0 += 1;
+                }
             }
         }
         let all_total: i64 = baseline.iter().map(|r| r.measures.events).sum();

@@ -40,13 +40,27 @@ impl Usage<'_> {
     /// The history of resource (`kind`, `id`); actions and modifications within the window,
     /// the origin at any time.
     pub async fn history(&self, w: &Window, kind: &ResourceKind, id: &str) -> UsageResult<History> {
-        let (newest, _) = self.resource_events(kind, id, None, ORIGIN_EVENTS).await?;
+        let (mut newest, all) = self.resource_events(kind, id, None, MAX_EVENTS).await?;
         let first = newest
             .first()
             .ok_or_else(|| UsageError::NotFound(format!("events of {} {id}", kind.as_str())))?;
         let resource = node_of(first).expect("an event of the resource has it");
-        let (events, mut complete) = self.resource_events(kind, id, Some(w), MAX_EVENTS).await?;
+        // The newest events usually are the window's (it ends now): then they
+        // are read once. They are when none is after the window, and they
+        // reach back before it or are all there is.
+        let inside = |e: &&Event| e.body.occurred_at >= w.from && e.body.occurred_at < w.to;
+        let reaches_back = all || newest.last().is_some_and(|e| e.body.occurred_at < w.from);
+        let none_after = first.body.occurred_at < w.to;
+        let (events, mut complete) = if none_after {
+            (
+                newest.iter().filter(inside).cloned().collect(),
+                reaches_back,
+            )
+        } else {
+            self.resource_events(kind, id, Some(w), MAX_EVENTS).await?
+        };
         let in_window: Vec<&Event> = events.iter().collect();
+        newest.truncate(ORIGIN_EVENTS);
         let (origin, origin_complete) = self.origin(&resource, newest).await?;
         complete &= origin_complete;
         Ok(History {
