@@ -361,7 +361,10 @@ impl Store for PostgresStore {
     async fn refresh_statistics(&self) -> StoreResult<()> {
         self.client()
             .await?
-            .batch_execute("VACUUM (ANALYZE) events, event_parameter_values")
+            .batch_execute(
+                "VACUUM (ANALYZE) events, event_parameter_values, usage_cells, usage_durations, \
+                 usage_errors, usage_people, usage_features, usage_signatures",
+            )
             .await
             .map_err(error::db)
     }

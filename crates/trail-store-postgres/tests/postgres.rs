@@ -189,6 +189,7 @@ fn rollup_query(table: RollupTable, grain: Grain) -> RollupQuery {
         only: Vec::new(),
         not_blank: Vec::new(),
         people: true,
+        totals: false,
     }
 }
 

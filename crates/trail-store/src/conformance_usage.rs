@@ -163,10 +163,53 @@ async fn everything(
         only: Vec::new(),
         not_blank: Vec::new(),
         people: true,
+        totals: false,
     };
     let mut rows = store.rollup_rows(account, &q).await.expect("rollup rows");
     rows.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
     rows
+}
+
+/// The rows of `everything`, summed over buckets by the database.
+async fn window_totals(
+    store: &Arc<dyn Store>,
+    account: Uuid,
+    table: RollupTable,
+    grain: Grain,
+) -> Vec<RollupRow> {
+    let q = RollupQuery {
+        table,
+        grain,
+        from: Utc::now() - Duration::days(400),
+        to: Utc::now() + Duration::days(400),
+        only: Vec::new(),
+        not_blank: Vec::new(),
+        people: false,
+        totals: true,
+    };
+    store.rollup_rows(account, &q).await.expect("window totals")
+}
+
+/// Rows summed per combination of dimensions (the earliest bucket kept).
+fn totals_of(rows: Vec<RollupRow>) -> BTreeMap<String, (DateTime<Utc>, [i64; 6])> {
+    let mut out: BTreeMap<String, (DateTime<Utc>, [i64; 6])> = BTreeMap::new();
+    for r in rows {
+        let key = format!(
+            "{} {} {} {} {} {} {}",
+            r.type_id, r.package, r.kind, r.function, r.source, r.level, r.signature
+        );
+        let m = r.measures;
+        let e = out.entry(key).or_insert((r.bucket, [0; 6]));
+        e.0 = e.0.min(r.bucket);
+        for (sum, v) in
+            e.1.iter_mut()
+                .zip([m.events, m.failures, m.errors, m.timed, m.duration_sum])
+        {
+            *sum += v;
+        }
+        e.1[5] = e.1[5].max(m.duration_max);
+    }
+    out
 }
 
 /// Appends the events in batches of `size`.
@@ -225,6 +268,17 @@ pub async fn rollups_equal_a_count_of_the_events(store: Arc<dyn Store>) {
                 expected_cells(&events, i, grain, &n.types),
                 "cuboid {} at {grain:?}",
                 cuboid.name
+            );
+        }
+        for table in CUBOIDS
+            .iter()
+            .map(|c| RollupTable::Cells(c.id))
+            .chain([RollupTable::Errors])
+        {
+            assert_eq!(
+                totals_of(everything(&store, account, table, grain).await),
+                totals_of(window_totals(&store, account, table, grain).await),
+                "window totals of {table:?} at {grain:?}"
             );
         }
         let durations = everything(&store, account, RollupTable::Durations, grain).await;
@@ -350,6 +404,7 @@ pub async fn errors_keep_their_sessions_and_sessions_are_counted(store: Arc<dyn 
             only: Vec::new(),
             not_blank: Vec::new(),
             people: true,
+            totals: false,
         };
         let mut got: BTreeMap<String, BTreeSet<Uuid>> = BTreeMap::new();
         for r in store.rollup_rows(account, &q).await.unwrap() {

@@ -105,6 +105,11 @@ pub struct RollupQuery {
     /// Whether to read the rows' people; without them `people` is empty
     /// and the rows are much lighter.
     pub people: bool,
+    /// One row per combination of dimensions, summed over the window's
+    /// buckets (its bucket the earliest): for questions about the window as a
+    /// whole, so the database adds up the buckets instead of sending each.
+    /// Without people; not for durations.
+    pub totals: bool,
 }
 
 /// One rollup row; dimensions the table lacks are blank.
@@ -135,28 +140,27 @@ pub fn rollup_sql(d: &dyn Dialect, account: Uuid, q: &RollupQuery) -> Result<Sql
         SqlArg::Time(q.from),
         SqlArg::Time(q.to),
     ];
-    // Without people, their columns are read as NULL (cheap: no blob is read).
-    let blank = |m: &str| format!("CAST(NULL AS {}) AS {m}", d.bytes_type());
-    let (no_people, no_sessions) = (blank("people"), blank("sessions"));
+    if q.totals && (q.people || q.table == RollupTable::Durations) {
+        return Err("window totals are of counts only".into());
+    }
+    let dims = q
+        .table
+        .columns()
+        .iter()
+        .map(|c| c.name())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let measures = q
+        .table
+        .measures()
+        .iter()
+        .map(|m| measure(d, m, q))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let bucket = if q.totals { "MIN(bucket)" } else { "bucket" };
     let mut text = format!(
-        "SELECT bucket, {}, {} FROM {} WHERE account_id = {} AND grain = CAST({} AS BIGINT) \
+        "SELECT {bucket}, {dims}, {measures} FROM {} WHERE account_id = {} AND grain = CAST({} AS BIGINT) \
          AND bucket >= {} AND bucket < {}",
-        q.table
-            .columns()
-            .iter()
-            .map(|c| c.name())
-            .collect::<Vec<_>>()
-            .join(", "),
-        q.table
-            .measures()
-            .iter()
-            .map(|m| match *m {
-                "people" if !q.people => no_people.as_str(),
-                "sessions" if !q.people => no_sessions.as_str(),
-                m => m,
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
         q.table.name(),
         d.placeholder(1),
         d.placeholder(2),
@@ -196,7 +200,22 @@ pub fn rollup_sql(d: &dyn Dialect, account: Uuid, q: &RollupQuery) -> Result<Sql
         };
         text += &format!(" AND {} <> {blank}", column.name());
     }
+    if q.totals {
+        text += &format!(" GROUP BY {dims}");
+    }
     Ok(Sql { text, args })
+}
+
+/// A measure column as selected: summed (or its maximum) for window totals;
+/// people and sessions as NULL when not wanted (no blob is read).
+fn measure(d: &dyn Dialect, m: &str, q: &RollupQuery) -> String {
+    match m {
+        "people" | "sessions" if !q.people => format!("CAST(NULL AS {}) AS {m}", d.bytes_type()),
+        "duration_max" if q.totals => format!("MAX({m})"),
+        // PostgreSQL sums BIGINTs as NUMERIC.
+        _ if q.totals => format!("CAST(SUM({m}) AS BIGINT)"),
+        _ => m.to_string(),
+    }
 }
 
 /// Which first-and-last-seen table.

@@ -65,7 +65,7 @@ impl Usage<'_> {
             .and(Condition::Signature(vec![signature.to_string()]))
             .and(w.condition());
         let newest = self.search(filter, None, STUDIED).await?.events;
-        let baseline = self.count_cells(w, Dims::TYPE, false, scope).await?;
+        let baseline = self.count_totals(w, Dims::TYPE, false, scope).await?;
         let preceding = self
             .preceding(&newest, Duration::seconds(window_seconds.into()), &baseline)
             .await?;
@@ -191,6 +191,7 @@ impl Usage<'_> {
             only: vec![(Column::Signature, Values::Texts(signatures.to_vec()))],
             not_blank: Vec::new(),
             people: false,
+            totals: false,
         };
         let mut days: HashMap<String, BTreeSet<DateTime<Utc>>> = HashMap::new();
         for r in self.store.rollup_rows(self.account, &q).await? {

@@ -40,7 +40,7 @@ impl Usage<'_> {
         let package_cells = self.cells(w, Dims::PACKAGE, false, scope).await?;
         let people = self.people(&package_cells, scope)?;
         let kind_cells = self
-            .count_cells(w, Dims::PACKAGE | Dims::TYPE | Dims::LEVEL, false, scope)
+            .count_totals(w, Dims::PACKAGE | Dims::TYPE | Dims::LEVEL, false, scope)
             .await?;
         let kinds = self.counts(&kind_cells, scope)?;
         let run_cells = self.function_cells(w, scope).await?;

@@ -229,6 +229,29 @@ impl Usage<'_> {
             .await
     }
 
+    /// [`Usage::count_cells`] for questions about the window as a whole:
+    /// one row per combination of dimensions, the buckets summed by the
+    /// store (a row per bucket when the scope names people, whose counts
+    /// only the buckets' tallies hold, and for minutes).
+    pub(crate) async fn count_totals(
+        &self,
+        w: &Window,
+        group_by: Dims,
+        runs_only: bool,
+        scope: &Scope,
+    ) -> UsageResult<Vec<RollupRow>> {
+        if scope.users.is_some() {
+            return self.cells(w, group_by, runs_only, scope).await;
+        }
+        let cuboid = Cuboid::covering(group_by | scope.dims(), runs_only);
+        let mut q = self.query(w, RollupTable::Cells(cuboid.id), scope)?;
+        (q.people, q.totals) = (false, true);
+        if runs_only {
+            q.not_blank.push(Column::Function);
+        }
+        self.rows(w, &q).await
+    }
+
     async fn cells_with(
         &self,
         w: &Window,
@@ -260,6 +283,7 @@ impl Usage<'_> {
             only: scope.conditions(table)?,
             not_blank: Vec::new(),
             people: true,
+            totals: false,
         })
     }
 

@@ -12,11 +12,15 @@ use crate::{Scope, Usage, UsageResult, Window};
 
 impl Usage<'_> {
     pub async fn unused(&self, w: &Window, scope: &Scope) -> UsageResult<Unused> {
-        let dims = Dims::TYPE | Dims::PACKAGE | Dims::KIND | Dims::FUNCTION;
-        let cells = self.count_cells(w, dims, false, scope).await?;
-        let used_types: BTreeSet<i64> = cells.iter().map(|r| r.type_id).collect();
-        let used_packages: BTreeSet<&str> = cells.iter().map(|r| r.package.as_str()).collect();
-        let used_functions: BTreeSet<(&str, &str, &str)> = cells
+        // Three small cuboids rather than one with every dimension: a
+        // function is only ever a run's, so the runs' cuboid has them all.
+        let types = self.count_totals(w, Dims::TYPE, false, scope).await?;
+        let packages = self.count_totals(w, Dims::PACKAGE, false, scope).await?;
+        let function_dims = Dims::PACKAGE | Dims::KIND | Dims::FUNCTION;
+        let runs = self.count_totals(w, function_dims, true, scope).await?;
+        let used_types: BTreeSet<i64> = types.iter().map(|r| r.type_id).collect();
+        let used_packages: BTreeSet<&str> = packages.iter().map(|r| r.package.as_str()).collect();
+        let used_functions: BTreeSet<(&str, &str, &str)> = runs
             .iter()
             .map(|r| (r.package.as_str(), r.kind.as_str(), r.function.as_str()))
             .collect();
