@@ -3,7 +3,7 @@
 //! actions that came before it in the same session.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use trail_core::api::EventView;
@@ -20,7 +20,7 @@ use crate::window::between;
 use crate::{top, PeopleSet, Scope, Usage, UsageError, UsageResult, Window};
 
 /// How many of a group's newest occurrences the preceding actions are read for.
-const STUDIED: u32 = 200;
+const STUDIED: u32 = 50;
 /// Occurrences listed with one group.
 const LISTED: usize = 20;
 /// Events of a session read before each occurrence.
@@ -127,7 +127,10 @@ impl Usage<'_> {
             .filter(|r| per.contains_key(r.signature.as_str()))
             .map(|r| (r.signature, (r.label, r.first, r.last)))
             .collect();
-        let days = self.error_days(&signatures, &seen, w).await?;
+        let unscoped = (scope.dims() == Dims::NONE).then_some(cells.as_slice());
+        let days = self
+            .error_days(&signatures, &seen, w, quiet_days, unscoped)
+            .await?;
         let labels = self.labels().await?;
         let groups = per
             .into_iter()
@@ -173,59 +176,46 @@ impl Usage<'_> {
         }))
     }
 
-    /// The days each signature occurred on, from its first occurrence to the window's end.
+    /// The days each signature occurred on that tell whether it regressed:
+    /// those of the window (from its own cells, when the scope narrows
+    /// nothing), those of the quiet period before it, and, for a signature
+    /// seen before that, its first day, which stands for all earlier ones.
     async fn error_days(
         &self,
         signatures: &[String],
         seen: &HashMap<String, (String, DateTime<Utc>, DateTime<Utc>)>,
         w: &Window,
+        quiet_days: u32,
+        window_cells: Option<&[RollupRow]>,
     ) -> UsageResult<HashMap<String, BTreeSet<DateTime<Utc>>>> {
-        let Some(first) = seen.values().map(|s| s.1).min() else {
-            return Ok(HashMap::new());
-        };
+        let day = |t: DateTime<Utc>| Grain::Day.floor(t);
+        let start = day(w.from);
+        let quiet_from = start - Duration::days(quiet_days.into());
         let q = RollupQuery {
             table: RollupTable::Errors,
             grain: Grain::Day,
-            from: Grain::Day.floor(first),
-            to: w.to,
+            from: quiet_from,
+            to: if window_cells.is_some() { start } else { w.to },
             only: vec![(Column::Signature, Values::Texts(signatures.to_vec()))],
             not_blank: Vec::new(),
             people: false,
             totals: false,
         };
         let mut days: HashMap<String, BTreeSet<DateTime<Utc>>> = HashMap::new();
-        for r in self.store.rollup_rows(self.account, &q).await? {
-            days.entry(r.signature).or_default().insert(r.bucket);
+        let read = self.store.rollup_rows(self.account, &q).await?;
+        for r in read.iter().chain(window_cells.into_iter().flatten()) {
+            days.entry(r.signature.clone())
+                .or_default()
+                .insert(day(r.bucket));
         }
-        Ok(days)
-    }
-
-    /// A session's events from `span` before its first occurrence to its
-    /// last, newest first: enough for [`BEFORE`] events before each.
-    async fn session_events(
-        &self,
-        session: uuid::Uuid,
-        times: &[DateTime<Utc>],
-        span: Duration,
-    ) -> UsageResult<Vec<trail_core::Event>> {
-        let (Some(first), Some(last)) = (times.iter().min(), times.iter().max()) else {
-            return Ok(Vec::new());
-        };
-        let filter = Filter::all([
-            Condition::Session(vec![session]),
-            between(*first - span, *last),
-        ]);
-        let wanted = BEFORE as usize * times.len();
-        let (mut events, mut after) = (Vec::new(), None);
-        while events.len() < wanted {
-            let page = self.search(filter.clone(), after, BEFORE).await?;
-            events.extend(page.events);
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
+        for (signature, (_, first, _)) in seen {
+            if *first < quiet_from {
+                days.entry(signature.clone())
+                    .or_default()
+                    .insert(day(*first));
             }
         }
-        Ok(events)
+        Ok(days)
     }
 
     /// Event types that came before the occurrences in their sessions, within `span`.
@@ -237,34 +227,22 @@ impl Usage<'_> {
     ) -> UsageResult<Vec<Preceding>> {
         let mut before: HashMap<String, (i64, i64)> = HashMap::new();
         let mut near_total = 0i64;
-        // A session's occurrences are read together: one search per session.
-        let mut sessions: BTreeMap<uuid::Uuid, Vec<DateTime<Utc>>> = BTreeMap::new();
         for e in occurrences {
-            if let Some(session) = e.body.session_id {
-                sessions
-                    .entry(session)
-                    .or_default()
-                    .push(e.body.occurred_at);
+            let Some(session) = e.body.session_id else {
+                continue;
+            };
+            let at = e.body.occurred_at;
+            let filter = Filter::all([Condition::Session(vec![session]), between(at - span, at)]);
+            let events = self.search(filter, None, BEFORE).await?.events;
+            let mut types_here = BTreeSet::new();
+            for p in &events {
+                let name = p.body.event_type.as_str().to_string();
+                before.entry(name.clone()).or_default().1 += 1;
+                near_total += 1;
+                types_here.insert(name);
             }
-        }
-        for (session, times) in sessions {
-            let events = self.session_events(session, &times, span).await?;
-            for at in times {
-                // Newest first: the BEFORE events before this occurrence.
-                let here = events
-                    .iter()
-                    .filter(|p| p.body.occurred_at >= at - span && p.body.occurred_at < at)
-                    .take(BEFORE as usize);
-                let mut types_here = BTreeSet::new();
-                for p in here {
-                    let name = p.body.event_type.as_str();
-                    before.entry(name.to_string()).or_default().1 += 1;
-                    near_total += 1;
-                    types_here.insert(name);
-                }
-                for t in types_here {
-                    before.entry(t.to_string()).or_default().0 += 1;
-                }
+            for t in types_here {
+                before.entry(t).or_default().0 += 1;
             }
         }
         let all_total: i64 = baseline.iter().map(|r| r.measures.events).sum();
