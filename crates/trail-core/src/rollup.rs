@@ -254,6 +254,9 @@ impl Tallies {
     /// entry is four varints, so the bytes after the count must end exactly
     /// four varints per person. A reader of checked bytes never fails.
     pub fn check(mut bytes: &[u8]) -> Result<(), String> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
         let people = get_varint(&mut bytes)?;
         let ends = bytes.iter().filter(|b| **b & 0x80 == 0).count() as u64;
         if Some(ends) != people.checked_mul(4) {
@@ -277,27 +280,72 @@ impl Tallies {
     }
 }
 
-/// Reads encoded [`Tallies`] in place, in person order: what the readers of
-/// millions of cells need, with nothing allocated.
+/// Reads a count, then that many entries, each as `F` reads them, and then
+/// nothing more: encoded [`Tallies`] and [`Sessions`], in place, with nothing
+/// allocated (the readers of millions of cells need that). Empty bytes hold
+/// no entries.
 #[derive(Clone)]
-pub struct TallyReader<'a> {
+pub struct Entries<'a, F> {
     bytes: &'a [u8],
     left: u64,
+    format: F,
+}
+
+/// How one entry of [`Entries`] is read.
+pub trait EntryFormat {
+    type Entry;
+    const NAME: &'static str;
+    fn read(&mut self, bytes: &mut &[u8]) -> Result<Self::Entry, String>;
+}
+
+impl<'a, F: EntryFormat + Default> Entries<'a, F> {
+    pub fn new(mut bytes: &'a [u8]) -> Result<Entries<'a, F>, String> {
+        let left = if bytes.is_empty() {
+            0
+        } else {
+            get_varint(&mut bytes)?
+        };
+        Ok(Entries {
+            bytes,
+            left,
+            format: F::default(),
+        })
+    }
+}
+
+impl<F: EntryFormat> Iterator for Entries<'_, F> {
+    type Item = Result<F::Entry, String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            if self.bytes.is_empty() {
+                return None;
+            }
+            self.bytes = &[];
+            return Some(Err(format!("{} have trailing bytes", F::NAME)));
+        }
+        self.left -= 1;
+        let entry = self.format.read(&mut self.bytes);
+        if entry.is_err() {
+            // Nothing after a broken entry can be trusted.
+            (self.left, self.bytes) = (0, &[]);
+        }
+        Some(entry)
+    }
+}
+
+/// Tallies in person order: each person's number as the step from the one
+/// before, then their events, failures and errors.
+#[derive(Clone, Default)]
+pub struct TallyFormat {
     person: u64,
 }
 
-impl<'a> TallyReader<'a> {
-    pub fn new(mut bytes: &'a [u8]) -> Result<TallyReader<'a>, String> {
-        let left = get_varint(&mut bytes)?;
-        Ok(TallyReader {
-            bytes,
-            left,
-            person: 0,
-        })
-    }
+impl EntryFormat for TallyFormat {
+    type Entry = (u32, Tally);
+    const NAME: &'static str = "tallies";
 
-    fn next_entry(&mut self) -> Result<(u32, Tally), String> {
-        let bytes = &mut self.bytes;
+    fn read(&mut self, bytes: &mut &[u8]) -> Result<(u32, Tally), String> {
         self.person += get_varint(bytes)?;
         let mut next = || get_varint(bytes).map(|v| v as i64);
         let t = Tally {
@@ -310,26 +358,7 @@ impl<'a> TallyReader<'a> {
     }
 }
 
-impl Iterator for TallyReader<'_> {
-    type Item = Result<(u32, Tally), String>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.left == 0 {
-            if self.bytes.is_empty() {
-                return None;
-            }
-            self.bytes = &[];
-            return Some(Err("tallies have trailing bytes".into()));
-        }
-        self.left -= 1;
-        let entry = self.next_entry();
-        if entry.is_err() {
-            // Nothing after a broken entry can be trusted.
-            (self.left, self.bytes) = (0, &[]);
-        }
-        Some(entry)
-    }
-}
+pub type TallyReader<'a> = Entries<'a, TallyFormat>;
 
 /// The sessions an error hit, each with the number of its person (0: none),
 /// so that a person's view counts only their own.
@@ -356,54 +385,26 @@ impl Sessions {
     }
 }
 
-/// Reads encoded [`Sessions`] in place.
-pub struct SessionReader<'a> {
-    bytes: &'a [u8],
-    left: u64,
-}
+/// Sessions in session order: each one's 16 bytes, then its person's number.
+#[derive(Clone, Default)]
+pub struct SessionFormat;
 
-impl<'a> SessionReader<'a> {
-    pub fn new(mut bytes: &'a [u8]) -> Result<SessionReader<'a>, String> {
-        // Empty bytes are no sessions: rows written before sessions were kept.
-        let left = if bytes.is_empty() {
-            0
-        } else {
-            get_varint(&mut bytes)?
-        };
-        Ok(SessionReader { bytes, left })
-    }
+impl EntryFormat for SessionFormat {
+    type Entry = (Uuid, u32);
+    const NAME: &'static str = "sessions";
 
-    fn next_entry(&mut self) -> Result<(Uuid, u32), String> {
-        let (id, mut rest) = self
-            .bytes
+    fn read(&mut self, bytes: &mut &[u8]) -> Result<(Uuid, u32), String> {
+        let (id, mut rest) = bytes
             .split_first_chunk::<16>()
             .ok_or("sessions end inside an id")?;
         let person = get_varint(&mut rest)?;
-        self.bytes = rest;
+        *bytes = rest;
         let person = u32::try_from(person).map_err(|_| "session's person out of range")?;
         Ok((Uuid::from_bytes(*id), person))
     }
 }
 
-impl Iterator for SessionReader<'_> {
-    type Item = Result<(Uuid, u32), String>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.left == 0 {
-            if self.bytes.is_empty() {
-                return None;
-            }
-            self.bytes = &[];
-            return Some(Err("sessions have trailing bytes".into()));
-        }
-        self.left -= 1;
-        let entry = self.next_entry();
-        if entry.is_err() {
-            (self.left, self.bytes) = (0, &[]);
-        }
-        Some(entry)
-    }
-}
+pub type SessionReader<'a> = Entries<'a, SessionFormat>;
 
 /// A cell's identity. Blank dimensions are the nil id, 0 and "".
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

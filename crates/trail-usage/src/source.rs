@@ -243,13 +243,25 @@ impl Usage<'_> {
         if scope.users.is_some() {
             return self.cells(w, group_by, runs_only, scope).await;
         }
+        let mut q = self.cells_query(w, group_by, runs_only, scope)?;
+        (q.people, q.totals) = (false, true);
+        self.rows(w, &q).await
+    }
+
+    /// The query of the smallest cuboid that has `group_by` and the scope's dimensions.
+    fn cells_query(
+        &self,
+        w: &Window,
+        group_by: Dims,
+        runs_only: bool,
+        scope: &Scope,
+    ) -> UsageResult<RollupQuery> {
         let cuboid = Cuboid::covering(group_by | scope.dims(), runs_only);
         let mut q = self.query(w, RollupTable::Cells(cuboid.id), scope)?;
-        (q.people, q.totals) = (false, true);
         if runs_only {
             q.not_blank.push(Column::Function);
         }
-        self.rows(w, &q).await
+        Ok(q)
     }
 
     async fn cells_with(
@@ -260,12 +272,8 @@ impl Usage<'_> {
         scope: &Scope,
         people: bool,
     ) -> UsageResult<Vec<RollupRow>> {
-        let cuboid = Cuboid::covering(group_by | scope.dims(), runs_only);
-        let mut q = self.query(w, RollupTable::Cells(cuboid.id), scope)?;
+        let mut q = self.cells_query(w, group_by, runs_only, scope)?;
         q.people = people;
-        if runs_only {
-            q.not_blank.push(Column::Function);
-        }
         self.rows(w, &q).await
     }
 
