@@ -3,7 +3,7 @@
 //! actions that came before it in the same session.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use trail_core::api::EventView;
@@ -12,9 +12,9 @@ use trail_core::rollup::{Dims, Grain};
 use trail_core::usage::{ErrorDetail, ErrorGroup, Errors, Preceding};
 use trail_store::rollups::{Column, RollupQuery, RollupRow, RollupTable, SeenTable, Values};
 
-use crate::events::series;
-use crate::functions::{function_of, label};
-use crate::overview::{name_counts, named, package_of};
+use crate::events::points;
+use crate::functions::{function_of, label, FnOf};
+use crate::overview::{named, package_of, NameTally};
 use crate::source::Rows;
 use crate::window::between;
 use crate::{top, PeopleSet, Scope, Usage, UsageError, UsageResult, Window};
@@ -139,35 +139,21 @@ impl Usage<'_> {
                     .get(signature)
                     .cloned()
                     .unwrap_or_else(|| (String::new(), w.from, w.to));
-                let mut people = PeopleSet::default();
-                let mut sessions = HashSet::new();
-                let mut occurrences = 0;
-                for c in rows.cells() {
-                    occurrences += c.measures.events;
-                    c.people().for_each(|(n, _)| people.insert(n));
-                    sessions.extend(c.sessions());
-                }
+                let mut where_ = Where::default();
+                where_.add(&rows);
                 ErrorGroup {
                     signature: signature.to_string(),
                     message,
                     first_seen,
                     last_seen,
-                    occurrences,
-                    users: people.len(),
-                    sessions: sessions.len() as i64,
-                    trend: series(w, &rows, |_| String::new(), 1)
-                        .pop()
-                        .map(|s| s.points)
-                        .unwrap_or_default(),
+                    occurrences: where_.occurrences,
+                    users: where_.people.len(),
+                    sessions: where_.sessions(),
+                    trend: points(w, &where_.trend),
                     regressed: regressed(days.get(signature), w, quiet_days),
-                    packages: name_counts(&rows, named, package_of, |p| p.to_string()),
-                    functions: name_counts(
-                        &rows,
-                        |c| !c.function.is_empty(),
-                        function_of,
-                        |f| label(&labels, f),
-                    ),
-                    types: name_counts(&rows, |_| true, |c| c.type_id, |t| self.type_name(*t)),
+                    packages: where_.packages.counts(|p| p.to_string()),
+                    functions: where_.functions.counts(|f| label(&labels, f)),
+                    types: where_.types.counts(|t| self.type_name(*t)),
                 }
             })
             .collect();
@@ -268,6 +254,48 @@ impl Usage<'_> {
         Ok(top(out, 15, |p: &Preceding| {
             (Reverse(p.occurrences), p.event_type.clone())
         }))
+    }
+}
+
+/// Who an error group hit, where and when: tallied in one pass over its
+/// cells, each cell's people decoded once.
+#[derive(Default)]
+struct Where<'c> {
+    occurrences: i64,
+    people: PeopleSet,
+    sessions: Vec<uuid::Uuid>,
+    trend: BTreeMap<DateTime<Utc>, i64>,
+    packages: NameTally<'c, &'c str>,
+    functions: NameTally<'c, FnOf<'c>>,
+    types: NameTally<'c, i64>,
+}
+
+impl<'c> Where<'c> {
+    fn add(&mut self, rows: &Rows<'c>) {
+        let mut people = Vec::new();
+        for c in rows.cells() {
+            let (cell, events) = (c.cell, c.measures.events);
+            people.clear();
+            people.extend(c.people().map(|(n, _)| n));
+            people.iter().for_each(|n| self.people.insert(*n));
+            self.sessions.extend(c.sessions());
+            self.occurrences += events;
+            *self.trend.entry(cell.bucket).or_default() += events;
+            if named(cell) {
+                self.packages.add(cell, package_of, events, &people);
+            }
+            if !cell.function.is_empty() {
+                self.functions.add(cell, function_of, events, &people);
+            }
+            self.types.add(cell, |c| c.type_id, events, &people);
+        }
+    }
+
+    /// Distinct sessions (sorting beats hashing a hundred thousand ids).
+    fn sessions(&mut self) -> i64 {
+        self.sessions.sort_unstable();
+        self.sessions.dedup();
+        self.sessions.len() as i64
     }
 }
 

@@ -80,15 +80,19 @@ pub(crate) fn series<'c>(
         .zip(per)
         .map(|(key, counts)| Series {
             total: counts.values().sum(),
-            points: w
-                .buckets()
-                .map(|bucket| BucketCount {
-                    bucket,
-                    count: counts.get(&bucket).copied().unwrap_or(0),
-                })
-                .collect(),
+            points: points(w, &counts),
             key,
         })
         .collect();
     top(all, limit, |s: &Series| (Reverse(s.total), s.key.clone()))
+}
+
+/// Counts per bucket, every bucket of the window included.
+pub(crate) fn points(w: &Window, counts: &BTreeMap<DateTime<Utc>, i64>) -> Vec<BucketCount> {
+    w.buckets()
+        .map(|bucket| BucketCount {
+            bucket,
+            count: counts.get(&bucket).copied().unwrap_or(0),
+        })
+        .collect()
 }

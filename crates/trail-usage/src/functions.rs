@@ -316,7 +316,7 @@ pub(crate) fn label(labels: &Labels, (package, kind, function): &(&str, &str, &s
 }
 
 /// A function as its cells name it: package, kind, function.
-type FnOf<'c> = (&'c str, &'c str, &'c str);
+pub(crate) type FnOf<'c> = (&'c str, &'c str, &'c str);
 
 /// Runs and people per function.
 fn per_function<'c>(runs: &Rows<'c>) -> Vec<(FnOf<'c>, (i64, PeopleSet))> {

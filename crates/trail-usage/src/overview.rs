@@ -146,23 +146,60 @@ pub(crate) fn name_counts<'c, K: std::hash::Hash + Eq + Clone>(
     key: impl Fn(&'c RollupRow) -> K,
     name: impl Fn(&K) -> String,
 ) -> Vec<NameCount> {
-    let mut groups = Groups::default();
-    let mut totals: Vec<(i64, PeopleSet)> = Vec::new();
+    let mut tally = NameTally::default();
+    let mut people = Vec::new();
     for c in rows.cells().filter(|c| keep(c.cell)) {
-        let e = groups.entry(c.cell, &key, &mut totals);
-        e.0 += c.measures.events;
-        c.people().for_each(|(n, _)| e.1.insert(n));
+        people.clear();
+        people.extend(c.people().map(|(n, _)| n));
+        tally.add(c.cell, &key, c.measures.events, &people);
     }
-    let all: Vec<NameCount> = groups
-        .into_keys()
-        .zip(totals)
-        .map(|(key, (events, users))| NameCount {
-            name: name(&key),
-            events,
-            users: users.len(),
-        })
-        .collect();
-    by_reach(all)
+    tally.counts(name)
+}
+
+/// Events and distinct people per group of cells, for [`name_counts`] and
+/// for views that tally several groupings in one pass over the cells.
+pub(crate) struct NameTally<'c, K> {
+    groups: Groups<'c, K>,
+    totals: Vec<(i64, PeopleSet)>,
+}
+
+impl<K> Default for NameTally<'_, K> {
+    fn default() -> Self {
+        NameTally {
+            groups: Groups::default(),
+            totals: Vec::new(),
+        }
+    }
+}
+
+impl<'c, K: std::hash::Hash + Eq + Clone> NameTally<'c, K> {
+    /// Adds a cell's events and people (by number) to its group.
+    pub fn add(
+        &mut self,
+        cell: &'c RollupRow,
+        key: impl Fn(&'c RollupRow) -> K,
+        events: i64,
+        people: &[u32],
+    ) {
+        let e = self.groups.entry(cell, key, &mut self.totals);
+        e.0 += events;
+        people.iter().for_each(|n| e.1.insert(*n));
+    }
+
+    /// Each group, named once, most people first.
+    pub fn counts(self, name: impl Fn(&K) -> String) -> Vec<NameCount> {
+        let all: Vec<NameCount> = self
+            .groups
+            .into_keys()
+            .zip(self.totals)
+            .map(|(key, (events, users))| NameCount {
+                name: name(&key),
+                events,
+                users: users.len(),
+            })
+            .collect();
+        by_reach(all)
+    }
 }
 
 /// Most people first, then most events, then by name.
