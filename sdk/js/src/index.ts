@@ -14,11 +14,14 @@ import { Logger, setClientSource } from './logger.js';
 import type { LoggerCallback, LoggerStats, LogMessage, TrailOptions, UserInfo } from './types.js';
 
 export { Logger, type LoggerOptions } from './logger.js';
-export { TrailClient, parseRetryAfter, MAX_REQUEST_EVENTS } from './client.js';
+export { TrailClient } from './client.js';
+export { MAX_REQUEST_EVENTS } from './delivery.js';
+export { parseRetryAfter } from './transport.js';
 export { uuidv7, uuidv7Time, UuidV7 } from './uuid.js';
 export { MemoryStorage } from './storage.js';
 export { messageToEvent, normalizeType, normalizeParams, LIMITS } from './mapping.js';
 export type {
+  Clock,
   EffectiveSettings,
   FetchLike,
   LoggerCallback,

@@ -1,4 +1,5 @@
 import type { TrailClient } from './client.js';
+import { errorParts, toText } from './text.js';
 import type { LoggerCallback, LogLevel, LogMessage } from './types.js';
 
 /** Where a Logger without its own client sends messages: the configured one. */
@@ -55,7 +56,7 @@ export class Logger {
     this.put('info', message, params, type);
   }
 
-  /** Level `debug` (dropped unless the user's logging settings record debug events). */
+  /** Level `debug` (not sent when the user's logging settings leave it out: see README, "Logging settings"). */
   debug(message: unknown, params?: Record<string, unknown> | null, type = 'log'): void {
     this.put('debug', message, params, type);
   }
@@ -86,23 +87,16 @@ export class Logger {
     let stack = stackTrace;
     if (typeof paramsOrStackTrace === 'string') stack = stack ?? paramsOrStackTrace;
     else params = paramsOrStackTrace;
-    let text: unknown = message;
-    if (message instanceof Error) {
-      text = message.message || String(message);
-      if (stack === undefined && typeof message.stack === 'string') stack = message.stack;
-    } else if (message && typeof message === 'object' && typeof (message as { message?: unknown }).message === 'string') {
-      // Error-like objects (from other realms, or plain objects with a stack).
-      const e = message as { message: string; stack?: unknown };
-      text = e.message;
-      if (stack === undefined && typeof e.stack === 'string') stack = e.stack;
-    }
+    const parts = errorParts(message);
+    const text = parts ? parts.message : message;
+    if (stack === undefined) stack = parts?.stack;
     this.put('error', text, params, 'error', stack);
   }
 
   private put(level: LogLevel, message: unknown, params: Record<string, unknown> | null | undefined, type: string, stackTrace?: string): void {
     const m: LogMessage = {
       level,
-      message: typeof message === 'string' ? message : message == null ? '' : stringify(message),
+      message: toText(message),
       // A copy: the callback may change it without touching the caller's object.
       params: { ...(this.defaults ?? {}), ...(params && typeof params === 'object' ? params : {}) },
       type: type ?? (level === 'error' ? 'error' : 'log'),
@@ -120,17 +114,4 @@ export class Logger {
     if (client) client.accept(m);
     else source?.hold(m);
   }
-}
-
-function stringify(v: unknown): string {
-  if (v instanceof Error) return v.message || String(v);
-  if (typeof v === 'object') {
-    try {
-      const s = JSON.stringify(v);
-      if (s !== undefined) return s;
-    } catch {
-      // Circular: fall back to String.
-    }
-  }
-  return String(v);
 }

@@ -4,7 +4,11 @@
  * or converted here, so that one oversized parameter does not cost the event.
  */
 
+import { stripNul, toText, truncateUtf8, utf8Length } from './text.js';
 import { LEVELS, type LogLevel, type LogMessage, type ParamValue, type TrailEvent } from './types.js';
+
+/** Hears of anything repaired; `detail` tells repairs of one kind apart (the invalid name). */
+export type RepairWarn = (kind: string, message: string, detail?: string) => void;
 
 export const LIMITS = {
   maxParams: 100,
@@ -17,36 +21,6 @@ export const LIMITS = {
 } as const;
 
 const TYPE_RE = /^[a-z][a-z0-9_.-]{0,63}$/;
-
-const encoder = new TextEncoder();
-
-export function utf8Length(s: string): number {
-  // Fast path: ASCII strings are as long in bytes as in code units.
-  // eslint-disable-next-line no-control-regex
-  if (/^[\x00-\x7f]*$/.test(s)) return s.length;
-  return encoder.encode(s).length;
-}
-
-/** `s` cut to at most `maxBytes` UTF-8 bytes at a character boundary, marked with `…` when cut. */
-export function truncateUtf8(s: string, maxBytes: number): string {
-  if (s.length <= maxBytes / 3 || utf8Length(s) <= maxBytes) return s;
-  const budget = maxBytes - 3; // room for the ellipsis
-  let bytes = 0;
-  let i = 0;
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    const n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-    if (bytes + n > budget) break;
-    bytes += n;
-    i += ch.length;
-  }
-  return s.slice(0, i) + '…';
-}
-
-/** PostgreSQL text cannot hold U+0000, so the server refuses it anywhere. */
-export function stripNul(s: string): string {
-  return s.indexOf('\0') >= 0 ? s.replace(/\0/g, '') : s;
-}
 
 function cleanText(s: string, maxBytes: number): string {
   return truncateUtf8(stripNul(s), maxBytes);
@@ -132,7 +106,7 @@ function toJson(value: unknown, depth: number, seen: WeakSet<object>): ParamValu
 /** Parameters within the server's limits; `warn` hears of anything cut. */
 export function normalizeParams(
   params: Record<string, unknown> | null | undefined,
-  warn: (key: string, message: string) => void,
+  warn: RepairWarn,
 ): Record<string, ParamValue> | undefined {
   if (params == null || typeof params !== 'object') return undefined;
   const out: Record<string, ParamValue> = {};
@@ -176,7 +150,7 @@ export interface EventContext {
   sessionId?: string;
   actor?: { kind: 'user'; id: string; name?: string; email?: string };
   package?: string;
-  warn: (key: string, message: string) => void;
+  warn: RepairWarn;
 }
 
 function levelOf(raw: unknown, warn: EventContext['warn']): LogLevel {
@@ -185,27 +159,13 @@ function levelOf(raw: unknown, warn: EventContext['warn']): LogLevel {
   return 'info';
 }
 
-function asText(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (v == null) return '';
-  if (v instanceof Error) return v.message || String(v);
-  if (typeof v === 'object') {
-    try {
-      return JSON.stringify(v) ?? String(v);
-    } catch {
-      return String(v);
-    }
-  }
-  return String(v);
-}
-
 /** The Trail event for a message (after the callback has seen it). */
 export function messageToEvent(m: LogMessage, ctx: EventContext): TrailEvent {
   const level = levelOf(m.level, ctx.warn);
   const fallbackType = level === 'error' ? 'error' : 'log';
   const type = normalizeType(m.type, fallbackType);
   if (typeof m.type === 'string' && m.type !== type && m.type !== '') {
-    ctx.warn(`type:${m.type}`, `event type "${m.type}" is not valid (lowercase letters, digits, -_. up to 64, starting with a letter); sent as "${type}"`);
+    ctx.warn('type', `event type "${m.type}" is not valid (lowercase letters, digits, -_. up to 64, starting with a letter); sent as "${type}"`, m.type);
   }
   const event: TrailEvent = {
     id: ctx.id,
@@ -214,10 +174,10 @@ export function messageToEvent(m: LogMessage, ctx: EventContext): TrailEvent {
     source: 'client',
     level,
   };
-  const message = cleanText(asText(m.message), LIMITS.maxMessageBytes);
+  const message = cleanText(toText(m.message), LIMITS.maxMessageBytes);
   if (message) event.message = message;
   let params = m.params;
-  const stack = m.stackTrace == null ? undefined : cleanText(asText(m.stackTrace), LIMITS.maxStackBytes);
+  const stack = m.stackTrace == null ? undefined : cleanText(toText(m.stackTrace), LIMITS.maxStackBytes);
   if (level === 'error') {
     event.error = { message: message || 'Error' };
     if (stack) event.error.stack_trace = stack;

@@ -58,3 +58,30 @@ export function keysWithPrefix(storage: StorageLike, prefix: string): string[] {
   }
   return out;
 }
+
+/** Storage may throw (blocked, full, sandboxed, read-only): reading then finds nothing. */
+export function readItem(storage: StorageLike, key: string): string | null {
+  try {
+    return storage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+/** Writes, answering whether it worked. */
+export function writeItem(storage: StorageLike, key: string, value: string): boolean {
+  try {
+    storage.setItem(key, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function removeItem(storage: StorageLike, key: string): void {
+  try {
+    storage.removeItem(key);
+  } catch {
+    // Left as it was.
+  }
+}

@@ -1,3 +1,7 @@
+import type { Clock } from './clock.js';
+
+export type { Clock };
+
 /** The levels of a message (the research note's: debug, info, warning, error, audit, usage). */
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'audit' | 'usage';
 
@@ -64,26 +68,31 @@ export interface TrailOptions {
   package?: string;
   /**
    * Log uncaught errors and unhandled promise rejections with their stack
-   * traces. Default: true in browsers, false in Node.js (where it is opt-in:
-   * the error is logged and flushed, then the process exits with code 1 as
-   * Node.js would have).
+   * traces. Default true. In Node.js the error is logged and flushed (at most
+   * 2 s), then, unless another handler listens, printed and the process exits
+   * with code 1, as Node.js would have.
    */
   captureErrors?: boolean;
   /** Send as soon as this many events are queued (also the most per request, ≤ 1000). Default 50. */
   batchSize?: number;
-  /** Send queued events at the latest this long after the first of them was logged. Default 1000 ms. */
+  /** Send queued events at the latest this long after the oldest of them was logged. Default 250 ms. */
   flushIntervalMs?: number;
   /** The most events kept while they cannot be sent; the oldest go first. Default 5000. */
   maxQueue?: number;
+  /**
+   * With a `storage`: the most bytes of events kept (and written to it); the
+   * oldest go first. Default 1 MiB (a tenth of a browser's usual 5 MB).
+   */
+  maxStoredBytes?: number;
   /** First retry delay (doubled each time, with full jitter). Default 500 ms. */
   retryBaseMs?: number;
   /** Longest retry delay. Default 30 000 ms. */
   retryMaxMs?: number;
   /** Time limit of one request. Default 30 000 ms. */
   requestTimeoutMs?: number;
-  /** Ask the server which event types are disabled for the user, and drop them before sending. Default true. */
+  /** Ask the server which events the user's logging settings keep out, and drop them before sending. Default true. */
   settings?: boolean;
-  /** When the settings cannot be read (401/403/404: not allowed or not there), ask again after this long. Default 60 000 ms. */
+  /** When the settings cannot be read, ask again (before a later send) no sooner than this. Default 60 000 ms. */
   settingsRetryMs?: number;
   /** Start a user session when a user is given. Default true. */
   startSession?: boolean;
@@ -101,15 +110,25 @@ export interface TrailOptions {
   warn?: (message: string) => void;
   /** Random numbers in [0, 1) for the retry jitter. Default `Math.random`. */
   random?: () => number;
+  /** Time and timers (tests pass a virtual clock). Default: `Date.now` and the global timers. */
+  clock?: Clock;
 }
 
-/** The effective logging settings of a user (`GET /api/v1/logging-settings/effective`). */
+/**
+ * The effective logging settings of a user (`GET /api/v1/logging-settings/effective`).
+ * An event is recorded iff its type is not in `disabled_types` and (its level
+ * is not `debug`, or `debug`, or its type is in `debug_types`).
+ */
 export interface EffectiveSettings {
   user?: string;
   policy?: unknown;
   source?: unknown;
+  /** Types never recorded. */
   disabled_types: string[];
+  /** Whether debug-level events of every type are recorded. */
   debug: boolean;
+  /** Types whose debug-level events are recorded though `debug` is false. */
+  debug_types: string[];
   refresh_seconds?: number;
 }
 
@@ -138,7 +157,7 @@ export interface LoggerStats {
   retries: number;
   /** Events dropped, by reason. */
   dropped: {
-    /** The queue was full: the oldest event made way. */
+    /** The queue was full (`maxQueue` events, or `maxStoredBytes`): the oldest event made way. */
     queueFull: number;
     /** The server refused the event as invalid (400). */
     invalid: number;

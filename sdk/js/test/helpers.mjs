@@ -30,7 +30,7 @@ export function stored(events, duplicate = false) {
  * A fake Trail. `onEvents(batch, request)` answers POST /api/v1/events (default:
  * stored); `onSettings`, `onSession` the other calls. Every request is recorded.
  */
-export function fakeTrail({ onEvents, onSettings, onSession } = {}) {
+export function fakeTrail({ onEvents, onSettings, onSession, clock } = {}) {
   const requests = [];
   const received = []; // events of acknowledged requests
   let sessions = 0;
@@ -43,7 +43,7 @@ export function fakeTrail({ onEvents, onSettings, onSession } = {}) {
       headers: init.headers ?? {},
       body: init.body,
       keepalive: !!init.keepalive,
-      at: Date.now(),
+      at: (clock ?? Date).now(),
     };
     requests.push(req);
     if (req.path === '/api/v1/events') req.events = JSON.parse(req.body);
@@ -52,6 +52,7 @@ export function fakeTrail({ onEvents, onSettings, onSession } = {}) {
       const batch = req.events;
       const answer = onEvents ? await onEvents(batch, req, requests) : stored(batch);
       if (answer instanceof Error) throw answer;
+      req.answered = answer.status;
       if (answer.status === 200 || answer.status === 201) received.push(...batch);
       return response(answer);
     }
@@ -87,12 +88,14 @@ export class FakeStorage {
   constructor() {
     this.map = new Map();
     this.writes = 0;
+    this.writesOf = new Map();
   }
   getItem(k) {
     return this.map.has(k) ? this.map.get(k) : null;
   }
   setItem(k, v) {
     this.writes++;
+    this.writesOf.set(k, (this.writesOf.get(k) ?? 0) + 1);
     this.map.set(k, String(v));
   }
   removeItem(k) {
@@ -103,6 +106,64 @@ export class FakeStorage {
   }
   get length() {
     return this.map.size;
+  }
+}
+
+/** The keys of a storage holding queues. */
+export const queueKeys = (storage) => [...storage.map.keys()].filter((k) => k.startsWith('trail-logger:queue'));
+
+/**
+ * A virtual clock for the client's `clock` option: time stands still until the
+ * test advances it; the timers due on the way run in order, and the promises
+ * they start settle before the next one runs.
+ */
+export class FakeClock {
+  constructor(start = Date.now()) {
+    this.t = start;
+    this.timers = new Map();
+    this.nextId = 1;
+  }
+  now() {
+    return this.t;
+  }
+  setTimeout(fn, ms) {
+    const id = this.nextId++;
+    this.timers.set(id, { id, at: this.t + Math.max(0, ms), fn });
+    return id;
+  }
+  clearTimeout(id) {
+    this.timers.delete(id);
+  }
+  /** Lets pending promises (fake requests, the client's reactions) run. */
+  async settle() {
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+  }
+  async advance(ms) {
+    const end = this.t + ms;
+    await this.settle();
+    for (;;) {
+      let next;
+      for (const t of this.timers.values()) if (t.at <= end && (!next || t.at < next.at)) next = t;
+      if (!next) break;
+      this.timers.delete(next.id);
+      this.t = next.at;
+      next.fn();
+      await this.settle();
+    }
+    this.t = end;
+    await this.settle();
+  }
+  /** Waits (virtually) for a promise, advancing in steps of `step` ms up to `max`. */
+  async until(promise, max = 600_000, step = 10) {
+    let done = false;
+    let value;
+    promise.then((v) => {
+      done = true;
+      value = v;
+    });
+    for (let spent = 0; !done && spent <= max; spent += step) await this.advance(step);
+    if (!done) throw new Error(`not settled within ${max} virtual ms`);
+    return value;
   }
 }
 

@@ -226,3 +226,15 @@ test("the seed's API: new Logger() after one configure(); messages logged before
   assert.equal(trail.received[2].type, 'my_log');
   assert.equal(trail.received[3].type, 'error');
 });
+
+test('invalid type names: the first few are reported, each once; the rest counted in one note (memory stays bounded)', async () => {
+  const { events, warnings } = await sent((client) => {
+    const logger = new Logger(null, { client });
+    for (let i = 0; i < 200; i++) logger.log('x', {}, `Bad Type ${i}`);
+    logger.log('x', {}, 'Bad Type 0');
+  });
+  assert.equal(events.length, 201);
+  assert.equal(events[199].type, 'bad_type_199');
+  assert.equal(warnings.filter((w) => /event type "Bad Type/.test(w)).length, 16);
+  assert.equal(warnings.filter((w) => /more warnings of this kind/.test(w)).length, 1);
+});

@@ -61,13 +61,13 @@ process.stdout.write('FLUSHED ' + ok + '\\n');
   assert.deepEqual(r.sent.map((e) => e.message), ['after retries']);
 });
 
-test('Node.js: captureErrors logs an uncaught exception with its stack, flushes, and exits 1 as Node would', () => {
+test('Node.js: an uncaught exception is logged by default with its stack, flushed, printed, and the process exits 1', () => {
   const r = run(`
-configure({ url: 'http://trail.test', key: 'k', fetch, captureErrors: true, user: 'svc' });
+configure({ url: 'http://trail.test', key: 'k', fetch, user: 'svc' });
 setTimeout(() => { throw new Error('node boom'); }, 10);
 `);
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /node boom/);
+  assert.match(r.stderr, /Error: node boom\n\s+at /, 'printed as Node.js would');
   const e = r.sent.find((x) => x.message === 'node boom');
   assert.ok(e, r.stdout);
   assert.equal(e.type, 'error');
@@ -76,23 +76,65 @@ setTimeout(() => { throw new Error('node boom'); }, 10);
   assert.match(e.error.stack_trace, /Error: node boom\n\s+at /);
 });
 
-test('Node.js: captureErrors logs an unhandled rejection too', () => {
+test('Node.js: an unhandled rejection too', () => {
   const r = run(`
-configure({ url: 'http://trail.test', key: 'k', fetch, captureErrors: true });
+configure({ url: 'http://trail.test', key: 'k', fetch });
 Promise.reject(new RangeError('rejected'));
 `);
   assert.equal(r.status, 1);
+  assert.match(r.stderr, /RangeError: rejected/);
   const e = r.sent.find((x) => x.message === 'rejected');
   assert.ok(e, r.stdout);
   assert.equal(e.params.kind, 'unhandledRejection');
   assert.match(e.error.stack_trace, /RangeError: rejected/);
 });
 
-test('Node.js: without captureErrors nothing is installed (Node handles the crash itself)', () => {
+test('Node.js: the crash waits at most 2 s for an unreachable server', () => {
   const r = run(`
+configure({ url: 'http://trail.test', key: 'k', fetch, warn: () => {} });
+setTimeout(() => { throw new Error('offline boom'); }, 10);
+`, { fail: true });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /offline boom/);
+  assert.ok(r.ms < 6000, `took ${r.ms} ms`);
+});
+
+test('Node.js: with another uncaughtException handler, that handler decides (the process lives on)', () => {
+  const r = run(`
+process.on('uncaughtException', (e) => process.stdout.write('MINE ' + e.message + '\\n'));
 configure({ url: 'http://trail.test', key: 'k', fetch });
+setTimeout(() => { throw new Error('handled elsewhere'); }, 10);
+setTimeout(() => process.stdout.write('STILL ALIVE\\n'), 300);
+`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /MINE handled elsewhere/);
+  assert.match(r.stdout, /STILL ALIVE/);
+  assert.ok(r.sent.some((x) => x.message === 'handled elsewhere'), 'logged all the same');
+});
+
+test('Node.js: captureErrors: false installs nothing (Node handles the crash itself)', () => {
+  const r = run(`
+configure({ url: 'http://trail.test', key: 'k', fetch, captureErrors: false });
 setTimeout(() => { throw new Error('not logged'); }, 10);
 `);
   assert.equal(r.status, 1);
+  assert.match(r.stderr, /not logged/);
   assert.ok(!r.sent.some((x) => x.message === 'not logged'));
+});
+
+test('Node.js: one process listener per event however many clients; none left after shutdown', () => {
+  const r = run(`
+import { TrailClient } from ${JSON.stringify(dist)};
+const events = ['uncaughtException', 'unhandledRejection', 'beforeExit', 'exit'];
+const count = () => events.map((e) => process.listenerCount(e)).join(',');
+const before = count();
+const clients = Array.from({ length: 20 }, () => new TrailClient({ url: 'http://trail.test', key: 'k', fetch }));
+const during = count();
+for (const c of clients) await c.shutdown();
+process.stdout.write('COUNTS ' + before + ' ' + during + ' ' + count() + '\\n');
+`);
+  assert.equal(r.status, 0, r.stderr);
+  const [, before, during, afterShutdown] = /COUNTS (\S+) (\S+) (\S+)/.exec(r.stdout);
+  assert.equal(during, before.split(',').map((n) => Number(n) + 1).join(','), 'one listener each');
+  assert.equal(afterShutdown, before, 'removed with the last client');
 });
