@@ -14,7 +14,6 @@ use axum::Router;
 use common::TestServer;
 use trail_client::{Client, Logger, LoggerOptions};
 use trail_core::api::EventView;
-use trail_core::input::ActorInput;
 use trail_core::EventInput;
 use trail_tower::TrailLayer;
 
@@ -140,15 +139,7 @@ async fn layer_records_each_request(s: TestServer) {
         .layer(
             TrailLayer::new(logger.clone())
                 .package("reports")
-                .actor(|head| {
-                    let login = head.headers.get("x-user")?.to_str().ok()?;
-                    Some(ActorInput {
-                        kind: "user".into(),
-                        id: login.into(),
-                        name: None,
-                        email: None,
-                    })
-                }),
+                .actor_from_header("x-user"),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! The person comes from an `x-user` header only to keep the example short:
-//! a real service takes it from whatever its authentication layer verified.
+//! a real service takes it from whatever its authentication layer verified
+//! (`.actor(|head| …)`), or from the header its authenticating proxy sets.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -19,7 +20,6 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use trail_client::{Client, Logger, LoggerOptions};
-use trail_core::input::ActorInput;
 use trail_tower::TrailLayer;
 
 #[tokio::main]
@@ -35,15 +35,7 @@ async fn main() -> anyhow::Result<()> {
         .layer(
             TrailLayer::new(logger.clone())
                 .package("reports")
-                .actor(|head| {
-                    let login = head.headers.get("x-user")?.to_str().ok()?;
-                    Some(ActorInput {
-                        kind: "user".into(),
-                        id: login.to_string(),
-                        name: None,
-                        email: None,
-                    })
-                }),
+                .actor_from_header("x-user"),
         );
 
     let listener = tokio::net::TcpListener::bind(&listen).await?;

@@ -87,6 +87,21 @@ impl TrailLayer {
         self.with(|c| c.actor = Some(Box::new(actor)))
     }
 
+    /// The person named by a header that an authenticating proxy in front
+    /// of the service sets (oauth2-proxy's `x-forwarded-user`, say). Only
+    /// behind such a proxy: a client could otherwise claim to be anyone.
+    pub fn actor_from_header(self, header: &'static str) -> TrailLayer {
+        self.actor(move |head| {
+            let login = head.headers.get(header)?.to_str().ok()?;
+            Some(ActorInput {
+                kind: "user".into(),
+                id: login.to_string(),
+                name: None,
+                email: None,
+            })
+        })
+    }
+
     /// The event type (default `http-request`).
     pub fn event_type(self, event_type: impl Into<String>) -> TrailLayer {
         self.with(|c| c.event_type = event_type.into())
