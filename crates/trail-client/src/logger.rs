@@ -120,7 +120,7 @@ impl Logger {
         event.occurred_at.get_or_insert_with(|| {
             chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
         });
-        let full = {
+        let wake = {
             let mut s = self.shared.lock();
             s.queue.push_back(event);
             // The oldest event not in the request in flight makes room.
@@ -129,9 +129,10 @@ impl Logger {
                 s.queue.remove(oldest);
                 s.stats.overflowed += 1;
             }
-            s.queue.len() >= self.shared.options.batch_size
+            // The first event starts the sender's clock; a full batch goes at once.
+            s.queue.len() == 1 || s.queue.len() >= self.shared.options.batch_size
         };
-        if full {
+        if wake {
             self.shared.wake.notify_one();
         }
     }

@@ -116,6 +116,23 @@ async fn the_spool_keeps_events_across_the_loggers_own_restart() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_few_events_go_without_a_flush() {
+    let s = TestServer::sqlite().await;
+    let logger = Logger::start(s.client(), LoggerOptions::default());
+    logger.log(numbered(1));
+    logger.log(numbered(2));
+    // Far fewer than a batch: they go once the flush interval has passed.
+    for _ in 0..100 {
+        if logger.stats().delivered == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(logger.stats().delivered, 2);
+    assert_eq!(all_of(&s.client(), "sdk_test").await.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_events_are_dropped_alone() {
     let s = TestServer::sqlite().await;
     let logger = Logger::start(s.client(), quick());
