@@ -5,9 +5,12 @@
 use std::io::Read;
 
 use anyhow::Context;
+use chrono::{DateTime, SecondsFormat, Utc};
 use clap::Subcommand;
-use serde_json::{json, Value};
-use trail_client::{Client, Method};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use trail_core::api::{NewGroup, NewKey, NewPerson, PersonChange, PreviewRequest};
+use uuid::Uuid;
 
 use crate::output::say;
 use crate::remote::Remote;
@@ -116,15 +119,15 @@ pub async fn users(remote: Remote, cmd: Users) -> anyhow::Result<()> {
     let c = remote.client();
     match cmd {
         Users::List => {
-            let people = call(&c, Method::GET, "/api/v1/users", None).await?;
+            let people = c.list_users().await?;
             say!("{:<30}  {:<8}  {:<24}  email", "login", "role", "name");
-            for p in array(&people) {
+            for p in people {
                 say!(
                     "{:<30}  {:<8}  {:<24}  {}",
-                    text(&p["login"]),
-                    text(&p["role"]),
-                    text(&p["name"]),
-                    text(&p["email"])
+                    p.login,
+                    p.role,
+                    cell(p.name.as_deref()),
+                    cell(p.email.as_deref())
                 );
             }
         }
@@ -135,24 +138,30 @@ pub async fn users(remote: Remote, cmd: Users) -> anyhow::Result<()> {
             email,
             password,
         } => {
-            let body = json!({"login": login, "role": role, "name": name, "email": email, "password": password});
-            let p = call(&c, Method::POST, "/api/v1/users", Some(body)).await?;
-            say!("Added {} as {}.", text(&p["login"]), text(&p["role"]));
+            let new = NewPerson {
+                login,
+                name,
+                email,
+                role,
+                password,
+            };
+            let p = c.create_user(&new).await?;
+            say!("Added {} as {}.", p.login, p.role);
         }
         Users::SetRole { login, role } => {
-            let path = format!("/api/v1/users/{login}");
-            let p = call(&c, Method::PATCH, &path, Some(json!({"role": role}))).await?;
-            say!("{} is now {}.", text(&p["login"]), text(&p["role"]));
+            let change = PersonChange {
+                role: Some(role),
+                ..PersonChange::default()
+            };
+            let p = c.update_user(&login, &change).await?;
+            say!("{} is now {}.", p.login, p.role);
         }
         Users::SetPassword { login, password } => {
-            let path = format!("/api/v1/users/{login}");
-            call(
-                &c,
-                Method::PATCH,
-                &path,
-                Some(json!({"password": password})),
-            )
-            .await?;
+            let change = PersonChange {
+                password: Some(password),
+                ..PersonChange::default()
+            };
+            c.update_user(&login, &change).await?;
             say!("{login} may now sign in with the new password.");
         }
     }
@@ -163,46 +172,31 @@ pub async fn groups(remote: Remote, cmd: Groups) -> anyhow::Result<()> {
     let c = remote.client();
     match cmd {
         Groups::List => {
-            let groups = call(&c, Method::GET, "/api/v1/groups", None).await?;
+            let groups = c.list_groups().await?;
             say!("{:<24}  {:<24}  members", "group", "inside");
-            for g in array(&groups) {
-                let members: Vec<String> = array(&g["members"]).iter().map(text).collect();
+            for g in groups {
                 say!(
                     "{:<24}  {:<24}  {}",
-                    text(&g["name"]),
-                    text(&g["parent"]),
-                    members.join(", ")
+                    g.name,
+                    cell(g.parent.as_deref()),
+                    g.members.join(", ")
                 );
             }
         }
         Groups::Add { name, parent } => {
-            call(
-                &c,
-                Method::POST,
-                "/api/v1/groups",
-                Some(json!({"name": name, "parent": parent})),
-            )
-            .await?;
+            let group = NewGroup {
+                name: name.clone(),
+                parent,
+            };
+            c.create_group(&group).await?;
             say!("Created group {name}.");
         }
         Groups::AddMember { group, login } => {
-            call(
-                &c,
-                Method::PUT,
-                &format!("/api/v1/groups/{group}/members/{login}"),
-                None,
-            )
-            .await?;
+            c.add_member(&group, &login).await?;
             say!("Added {login} to {group}.");
         }
         Groups::RemoveMember { group, login } => {
-            call(
-                &c,
-                Method::DELETE,
-                &format!("/api/v1/groups/{group}/members/{login}"),
-                None,
-            )
-            .await?;
+            c.remove_member(&group, &login).await?;
             say!("Removed {login} from {group}.");
         }
     }
@@ -213,7 +207,7 @@ pub async fn keys(remote: Remote, cmd: Keys) -> anyhow::Result<()> {
     let c = remote.client();
     match cmd {
         Keys::List => {
-            let keys = call(&c, Method::GET, "/api/v1/keys", None).await?;
+            let keys = c.list_keys().await?;
             say!(
                 "{:<36}  {:<14}  {:<6}  {:<8}  {:<25}  name",
                 "id",
@@ -222,20 +216,20 @@ pub async fn keys(remote: Remote, cmd: Keys) -> anyhow::Result<()> {
                 "state",
                 "last used"
             );
-            for k in array(&keys) {
-                let state = if k["revoked_at"].is_null() {
+            for k in keys {
+                let state = if k.revoked_at.is_none() {
                     "active"
                 } else {
                     "revoked"
                 };
                 say!(
                     "{:<36}  {:<14}  {:<6}  {:<8}  {:<25}  {}",
-                    text(&k["id"]),
-                    text(&k["prefix"]),
-                    text(&k["scope"]),
+                    k.id,
+                    k.prefix,
+                    k.scope,
                     state,
-                    text(&k["last_used_at"]),
-                    text(&k["name"])
+                    cell(k.last_used_at.map(rfc3339).as_deref()),
+                    k.name
                 );
             }
         }
@@ -245,19 +239,22 @@ pub async fn keys(remote: Remote, cmd: Keys) -> anyhow::Result<()> {
             user,
             allowed_ips,
         } => {
-            let body =
-                json!({"name": name, "scope": scope, "user": user, "allowed_ips": allowed_ips});
-            let k = call(&c, Method::POST, "/api/v1/keys", Some(body)).await?;
-            say!(
-                "Created {} key {} ({}).",
-                text(&k["scope"]),
-                text(&k["id"]),
-                text(&k["name"])
-            );
-            say!("Secret (shown only now): {}", text(&k["secret"]));
+            let new = NewKey {
+                name,
+                scope,
+                user,
+                allowed_ips,
+                expires_at: None,
+            };
+            let k = c.create_key(&new).await?;
+            say!("Created {} key {} ({}).", k.scope, k.id, k.name);
+            say!("Secret (shown only now): {}", cell(k.secret.as_deref()));
         }
         Keys::Revoke { id } => {
-            call(&c, Method::DELETE, &format!("/api/v1/keys/{id}"), None).await?;
+            let key: Uuid = id
+                .parse()
+                .map_err(|_| anyhow::anyhow!("the key id must be a UUID, got {id:?}"))?;
+            c.revoke_key(key).await?;
             say!("Revoked key {id}.");
         }
     }
@@ -266,85 +263,64 @@ pub async fn keys(remote: Remote, cmd: Keys) -> anyhow::Result<()> {
 
 pub async fn redaction(remote: Remote, cmd: Redaction) -> anyhow::Result<()> {
     let c = remote.client();
-    let path = "/api/v1/settings/redaction";
     match cmd {
-        Redaction::Show => document(&c, path, Document::Show).await,
-        Redaction::Set { file } => document(&c, path, Document::Set { file }).await,
-        Redaction::Test { text: sample } => {
-            let out = call(
-                &c,
-                Method::POST,
-                &format!("{path}/preview"),
-                Some(json!({"text": sample})),
-            )
-            .await?;
-            say!("{}", text(&out["text"]));
+        Redaction::Show => show(&c.redaction_rules().await?),
+        Redaction::Set { file } => show(&c.set_redaction_rules(&read(&file)?).await?),
+        Redaction::Test { text } => {
+            let sample = PreviewRequest {
+                text: Some(text),
+                ..PreviewRequest::default()
+            };
+            let out = c.preview_redaction(&sample).await?;
+            say!("{}", cell(out.text.as_deref()));
             Ok(())
         }
     }
 }
 
 pub async fn visibility(remote: Remote, cmd: Document) -> anyhow::Result<()> {
-    document(&remote.client(), "/api/v1/settings/visibility", cmd).await
+    let c = remote.client();
+    match cmd {
+        Document::Show => show(&c.visibility_rules().await?),
+        Document::Set { file } => show(&c.set_visibility_rules(&read(&file)?).await?),
+    }
 }
 
 pub async fn logging(remote: Remote, cmd: Logging) -> anyhow::Result<()> {
     let c = remote.client();
-    let path = "/api/v1/settings/logging";
     match cmd {
-        Logging::Show => document(&c, path, Document::Show).await,
-        Logging::Set { file } => document(&c, path, Document::Set { file }).await,
-        Logging::Effective { login } => {
-            let e = call(
-                &c,
-                Method::GET,
-                &format!("/api/v1/logging-settings/effective?user={login}"),
-                None,
-            )
-            .await?;
-            say!("{}", serde_json::to_string_pretty(&e)?);
-            Ok(())
-        }
+        Logging::Show => show(&c.logging_settings().await?),
+        Logging::Set { file } => show(&c.set_logging_settings(&read(&file)?).await?),
+        Logging::Effective { login } => show(&c.effective_logging(Some(&login)).await?),
     }
 }
 
-async fn document(c: &Client, path: &str, cmd: Document) -> anyhow::Result<()> {
-    let shown = match cmd {
-        Document::Show => call(c, Method::GET, path, None).await?,
-        Document::Set { file } => {
-            let mut raw = String::new();
-            if file == "-" {
-                std::io::stdin().read_to_string(&mut raw)?;
-            } else {
-                raw = std::fs::read_to_string(&file).with_context(|| format!("reading {file}"))?;
-            }
-            let body: Value =
-                serde_json::from_str(&raw).with_context(|| format!("{file} is not JSON"))?;
-            call(c, Method::PUT, path, Some(body)).await?
-        }
-    };
-    say!("{}", serde_json::to_string_pretty(&shown)?);
+/// A settings document from a JSON file (`-` for stdin).
+fn read<T: DeserializeOwned>(file: &str) -> anyhow::Result<T> {
+    let mut raw = String::new();
+    if file == "-" {
+        std::io::stdin().read_to_string(&mut raw)?;
+    } else {
+        raw = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&raw).with_context(|| format!("{file} is not JSON"))?;
+    serde_json::from_value(json).with_context(|| format!("{file} is not a valid document"))
+}
+
+/// An answer as pretty JSON, its keys in alphabetical order.
+fn show<T: Serialize>(answer: &T) -> anyhow::Result<()> {
+    let json = serde_json::to_value(answer)?;
+    say!("{}", serde_json::to_string_pretty(&json)?);
     Ok(())
 }
 
-async fn call(
-    c: &Client,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> anyhow::Result<Value> {
-    Ok(c.call_json(method, path, body.as_ref()).await?)
+/// A table cell: `-` when there is nothing.
+fn cell(v: Option<&str>) -> &str {
+    v.unwrap_or("-")
 }
 
-fn array(v: &Value) -> Vec<Value> {
-    v.as_array().cloned().unwrap_or_default()
-}
-
-/// A JSON value as a table cell: strings bare, null as `-`.
-fn text(v: &Value) -> String {
-    match v {
-        Value::Null => "-".into(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+/// A time as the API writes it.
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }

@@ -1,15 +1,18 @@
 //! A typed Rust client for Trail's HTTP API, used by the `trail` CLI and the
 //! tests, and [`Logger`], which sends a service's events in the background.
 
+mod admin;
 mod logger;
 
 pub use logger::{Logger, LoggerOptions, LoggerStats};
 
-pub use reqwest::Method;
-use reqwest::{RequestBuilder, StatusCode};
+use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use trail_core::api::{ErrorBody, EventPage, EventView, IngestResponse, SessionView, StartSession};
+use trail_core::api::{
+    path_segment, ActivityParams, EntityUsageParams, ErrorBody, EventPage, EventView,
+    IngestResponse, SessionView, StartSession,
+};
 use trail_core::EventInput;
 use uuid::Uuid;
 
@@ -39,11 +42,7 @@ impl ClientError {
 }
 
 /// The error of a failed call, from the server's JSON error body when there is one.
-fn api_error(status: StatusCode, text: String) -> ClientError {
-    api_error_after(status, text, None)
-}
-
-fn api_error_after(
+fn api_error(
     status: StatusCode,
     text: String,
     retry_after: Option<std::time::Duration>,
@@ -99,15 +98,25 @@ impl Client {
             .bearer_auth(&self.api_key)
     }
 
-    async fn send<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T> {
+    /// The response when it is a success; the server's error otherwise.
+    async fn checked(&self, req: RequestBuilder) -> Result<reqwest::Response> {
         let resp = req.send().await?;
         let status = resp.status();
         if status.is_success() {
-            return Ok(resp.json().await?);
+            return Ok(resp);
         }
         let after = retry_after(&resp);
         let text = resp.text().await?;
-        Err(api_error_after(status, text, after))
+        Err(api_error(status, text, after))
+    }
+
+    async fn send<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T> {
+        Ok(self.checked(req).await?.json().await?)
+    }
+
+    /// For the endpoints that answer 204 No Content.
+    async fn send_empty(&self, req: RequestBuilder) -> Result<()> {
+        self.checked(req).await.map(drop)
     }
 
     async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
@@ -118,28 +127,16 @@ impl Client {
         self.send(self.request(Method::POST, path).json(body)).await
     }
 
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        self.send(self.request(Method::GET, path)).await
+    async fn put<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        self.send(self.request(Method::PUT, path).json(body)).await
     }
 
-    /// Any endpoint, with an optional JSON body; the JSON answer (`null` when empty).
-    pub async fn call_json(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&serde_json::Value>,
-    ) -> Result<serde_json::Value> {
-        let mut req = self.request(method, path);
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let resp = req.send().await?;
-        let status = resp.status();
-        let text = resp.text().await?;
-        if !status.is_success() {
-            return Err(api_error(status, text));
-        }
-        Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.send(self.request(Method::GET, path)).await
     }
 
     /// Sends a batch of events; returns once they are committed.
@@ -207,27 +204,59 @@ impl Client {
     ) -> Result<reqwest::Response> {
         let mut params = vec![("q", query), ("format", format)];
         params.extend(tz.map(|t| ("tz", t)));
-        let resp = self
-            .request(Method::GET, "/api/v1/export")
-            .query(&params)
-            .send()
-            .await?;
-        if resp.status().is_success() {
-            return Ok(resp);
-        }
-        let status = resp.status();
-        let text = resp.text().await?;
-        Err(api_error(status, text))
+        self.checked(self.request(Method::GET, "/api/v1/export").query(&params))
+            .await
     }
 
+    /// The account's event types with their parameters. The records are
+    /// `trail_store::EventTypeRecord`, which this crate does not depend on:
+    /// they come as JSON.
     pub async fn event_types(&self) -> Result<serde_json::Value> {
         self.get("/api/v1/event-types").await
+    }
+
+    /// What happened to one entity (`kind`, e.g. `query`, and its id), newest
+    /// first, a page at a time; the last 7 days unless `params.days` says otherwise.
+    pub async fn entity_activity(
+        &self,
+        kind: &str,
+        id: &str,
+        params: &ActivityParams,
+    ) -> Result<EventPage> {
+        self.entity(kind, id, "activity", params).await
+    }
+
+    /// One entity's use: events per day, distinct users, top users and actions,
+    /// failures. Decode into `trail_store::usage::EntityUsage` (or
+    /// `serde_json::Value`); that type lives in a crate this one does not depend on.
+    pub async fn entity_usage<T: DeserializeOwned>(
+        &self,
+        kind: &str,
+        id: &str,
+        params: &EntityUsageParams,
+    ) -> Result<T> {
+        self.entity(kind, id, "usage", params).await
+    }
+
+    /// One of an entity's views, below `/api/v1/entities/{kind}/{id}/`.
+    async fn entity<P: Serialize, T: DeserializeOwned>(
+        &self,
+        kind: &str,
+        id: &str,
+        view: &str,
+        params: &P,
+    ) -> Result<T> {
+        let (kind, id) = (path_segment(kind), path_segment(id));
+        let path = format!("/api/v1/entities/{kind}/{id}/{view}");
+        self.send(self.request(Method::GET, &path).query(params))
+            .await
     }
 
     pub async fn start_session(&self, session: &StartSession) -> Result<SessionView> {
         self.post("/api/v1/sessions", session).await
     }
 
+    /// Ends a session; answers it with its end time.
     pub async fn end_session(&self, id: Uuid) -> Result<SessionView> {
         self.post(
             &format!("/api/v1/sessions/{id}/end"),

@@ -10,6 +10,10 @@ use crate::encoding::timestamp;
 use crate::event::{Actor, Changes, ErrorInfo, Event, Level, Resource, Source, Status};
 use crate::input::FieldError;
 
+mod admin;
+
+pub use admin::*;
+
 /// A stored event as the API returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventView {
@@ -60,17 +64,6 @@ pub struct EventLinks {
 impl EventView {
     /// Adds the links shown with a single event.
     pub fn with_links(mut self) -> Self {
-        let enc = |s: &str| {
-            s.bytes()
-                .map(|b| {
-                    if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                        (b as char).to_string()
-                    } else {
-                        format!("%{b:02X}")
-                    }
-                })
-                .collect::<String>()
-        };
         let session = self
             .session_id
             .map(|id| format!("/api/v1/events?q=session:{id}"));
@@ -78,7 +71,7 @@ impl EventView {
             Some(format!(
                 "/api/v1/entities/{}/{}/activity",
                 r.kind,
-                enc(r.id.as_deref()?)
+                path_segment(r.id.as_deref()?)
             ))
         });
         self.links = Some(EventLinks {
@@ -87,6 +80,20 @@ impl EventView {
         });
         self
     }
+}
+
+/// `s` percent-encoded for use as one segment of a URL path: everything but
+/// letters, digits and `-_.~` is escaped.
+pub fn path_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 impl From<&Event> for EventView {
@@ -225,4 +232,27 @@ pub struct EventPage {
     pub events: Vec<EventView>,
     /// Pass as `cursor` to get the next (older) page; `null` on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// The query of `GET /api/v1/entities/{kind}/{id}/activity`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityParams {
+    /// How many days back (default 7, at most 3650).
+    pub days: Option<u32>,
+    /// A further search to narrow the list (docs/search.md).
+    pub q: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub tz: Option<String>,
+}
+
+/// The query of `GET /api/v1/entities/{kind}/{id}/usage`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EntityUsageParams {
+    /// How many days back (default 7, at most 3650).
+    pub days: Option<u32>,
+    /// IANA time zone in which days are counted (default UTC).
+    pub tz: Option<String>,
 }

@@ -46,7 +46,7 @@ pub struct Policy {
 /// What an SDK needs to drop events before sending them, by the rule of
 /// [`Policy::allows`]: the types never recorded, and whether (or for which
 /// types) debug-level events are.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Dropping {
     pub disabled_types: Vec<String>,
     /// Whether debug-level events of every type are recorded.

@@ -10,9 +10,10 @@ use common::{raw_get, raw_post, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use trail_client::ClientError;
-use trail_core::api::{SessionUser, StartSession};
+use trail_core::api::{ActivityParams, EntityUsageParams, SessionUser, StartSession};
 use trail_core::credentials::Scope;
 use trail_core::EventInput;
+use trail_store::usage::EntityUsage;
 use uuid::Uuid;
 
 fn event(v: Value) -> EventInput {
@@ -560,38 +561,34 @@ async fn entity_activity_and_usage(s: TestServer) {
     ))
     .await
     .unwrap();
-    let get = |path: &str| raw_get(&s, path.to_string());
-    let page: Value = get("/api/v1/entities/query/42/activity")
-        .await
-        .json()
+    let page = c
+        .entity_activity("query", "42", &ActivityParams::default())
         .await
         .unwrap();
-    assert_eq!(page["events"].as_array().unwrap().len(), 4);
-    let narrowed: Value = get("/api/v1/entities/query/42/activity?q=action:executed&days=30")
-        .await
-        .json()
+    assert_eq!(page.events.len(), 4);
+    let executed = ActivityParams {
+        q: Some("action:executed".into()),
+        days: Some(30),
+        ..ActivityParams::default()
+    };
+    let narrowed = c.entity_activity("query", "42", &executed).await.unwrap();
+    assert_eq!(narrowed.events.len(), 2);
+    let usage: EntityUsage = c
+        .entity_usage("query", "42", &EntityUsageParams::default())
         .await
         .unwrap();
-    assert_eq!(narrowed["events"].as_array().unwrap().len(), 2);
-    let usage: Value = get("/api/v1/entities/query/42/usage")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        (usage["events"].as_i64(), usage["users"].as_i64()),
-        (Some(4), Some(1))
-    );
-    assert_eq!(usage["top_actions"][0]["label"], "executed");
-    assert_eq!(usage["top_users"][0]["label"], "dana@company.com");
-    assert_eq!(
-        get("/api/v1/entities/query/42/usage?days=0").await.status(),
-        StatusCode::BAD_REQUEST
-    );
-    assert_eq!(
-        get("/api/v1/entities/Bad%20Kind/1/usage").await.status(),
-        StatusCode::BAD_REQUEST
-    );
+    assert_eq!((usage.events, usage.users), (4, 1));
+    assert_eq!(usage.top_actions[0].label, "executed");
+    assert_eq!(usage.top_users[0].label, "dana@company.com");
+    let no_days = EntityUsageParams {
+        days: Some(0),
+        ..EntityUsageParams::default()
+    };
+    let e = c.entity_usage::<Value>("query", "42", &no_days).await;
+    assert_eq!(e.unwrap_err().status(), Some(StatusCode::BAD_REQUEST));
+    let any = EntityUsageParams::default();
+    let e = c.entity_usage::<Value>("Bad Kind", "1", &any).await;
+    assert_eq!(e.unwrap_err().status(), Some(StatusCode::BAD_REQUEST));
 }
 
 async fn concurrent_requests_commit_gap_free(s: TestServer) {

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use trail_core::api::{NewKey, NewPerson};
 use trail_core::usage::{
     ErrorDetail, Errors, Events, FunctionRuns, Functions, History, Overview, Packages, Patterns,
     Performance, Unused,
@@ -368,19 +369,21 @@ async fn views_answer_from_the_rollups(s: TestServer) {
 async fn filters_roles_and_bad_questions(s: TestServer) {
     let member = {
         // ann is a member with her own read key, made before her events arrive.
-        let person =
-            json!({"login": "ann@co.com", "role": "member", "password": "correct horse battery"});
-        s.client()
-            .call_json(reqwest::Method::POST, "/api/v1/users", Some(&person))
-            .await
-            .unwrap();
-        let request = json!({"name": "ann", "scope": "read", "user": "ann@co.com"});
-        let key = s
-            .client()
-            .call_json(reqwest::Method::POST, "/api/v1/keys", Some(&request))
-            .await
-            .unwrap();
-        key["secret"].as_str().unwrap().to_string()
+        let person = NewPerson {
+            login: "ann@co.com".into(),
+            role: "member".into(),
+            password: Some("correct horse battery".into()),
+            ..NewPerson::default()
+        };
+        s.client().create_user(&person).await.unwrap();
+        let request = NewKey {
+            name: "ann".into(),
+            scope: "read".into(),
+            user: Some("ann@co.com".into()),
+            ..NewKey::default()
+        };
+        let key = s.client().create_key(&request).await.unwrap();
+        key.secret.unwrap()
     };
     let events = load(&s).await;
     let week = within(&events, 7);

@@ -6,8 +6,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use chrono::{Duration, Utc};
-use serde::Deserialize;
-use trail_core::api::{ErrorBody, EventPage};
+use trail_core::api::{ActivityParams, EntityUsageParams, ErrorBody, EventPage};
 use trail_core::names::ResourceKind;
 use trail_core::query::{Condition, Term, TimeRange};
 use trail_store::usage::{EntityUsage, UsageRequest};
@@ -16,18 +15,6 @@ use super::events::{parse_filter, record_search, search_page};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::AppState;
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct ActivityParams {
-    /// How many days back (default 7, at most 3650).
-    days: Option<u32>,
-    /// A further search to narrow the list (docs/search.md).
-    q: Option<String>,
-    limit: Option<u32>,
-    cursor: Option<String>,
-    tz: Option<String>,
-}
 
 /// Everything that happened to one entity, newest first; the last 7 days unless `days` says otherwise.
 #[utoipa::path(get, path = "/api/v1/entities/{kind}/{id}/activity", tag = "entities", params(
@@ -68,28 +55,19 @@ pub async fn activity(
     Ok(page)
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct UsageParams {
-    /// How many days back (default 7, at most 3650).
-    days: Option<u32>,
-    /// IANA time zone in which days are counted (default UTC).
-    tz: Option<String>,
-}
-
 /// A high-level overview of one entity's use: events per day (in the caller's
 /// time zone), distinct users,
 /// top users and actions, failures.
 #[utoipa::path(get, path = "/api/v1/entities/{kind}/{id}/usage", tag = "entities", params(
         ("kind" = String, Path, description = "Resource kind, e.g. query"),
-        ("id" = String, Path, description = "Resource id"), UsageParams),
+        ("id" = String, Path, description = "Resource id"), EntityUsageParams),
     responses((status = 200, description = "The entity's usage"), (status = 400, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn usage(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path((kind, id)): Path<(String, String)>,
-    params: Result<Query<UsageParams>, QueryRejection>,
+    params: Result<Query<EntityUsageParams>, QueryRejection>,
 ) -> Result<Json<EntityUsage>, ApiError> {
     caller.require_read()?;
     let Query(p) = params?;

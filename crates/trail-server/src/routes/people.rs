@@ -7,10 +7,11 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::Utc;
 use serde_json::json;
-use trail_core::api::ErrorBody;
+use trail_core::api::{
+    ErrorBody, GroupView, KeyView, NewGroup, NewKey, NewPerson, Person, PersonChange,
+};
 use trail_core::credentials::{generate_api_key, hash_password, Scope};
 use trail_store::{ApiKey, NewUser, Role, User, UserChange};
 use uuid::Uuid;
@@ -23,55 +24,15 @@ use crate::error::ApiError;
 use crate::AppState;
 
 /// A person as the API shows them (never their password hash).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Person {
-    id: Uuid,
-    login: String,
-    name: Option<String>,
-    email: Option<String>,
-    role: String,
-    joined: DateTime<Utc>,
-}
-
-impl From<User> for Person {
-    fn from(u: User) -> Person {
-        Person {
-            id: u.id,
-            login: u.login,
-            name: u.name,
-            email: u.email,
-            role: u.role.to_string(),
-            joined: u.joined,
-        }
+fn person(u: User) -> Person {
+    Person {
+        id: u.id,
+        login: u.login,
+        name: u.name,
+        email: u.email,
+        role: u.role.to_string(),
+        joined: u.joined,
     }
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewPerson {
-    login: String,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    email: Option<String>,
-    /// owner, admin, member or auditor.
-    role: String,
-    /// Lets the person sign in to the web app; at least 12 characters.
-    #[serde(default)]
-    password: Option<String>,
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PersonChange {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    email: Option<String>,
-    #[serde(default)]
-    role: Option<String>,
-    #[serde(default)]
-    password: Option<String>,
 }
 
 /// Everyone of the account: people who sign in and people seen in events.
@@ -84,7 +45,7 @@ pub async fn list_users(
 ) -> Result<Json<Vec<Person>>, ApiError> {
     caller.require_admin()?;
     let users = state.store.list_users(caller.account()).await?;
-    Ok(Json(users.into_iter().map(Person::from).collect()))
+    Ok(Json(users.into_iter().map(person).collect()))
 }
 
 /// Adds a person. Only owners make owners.
@@ -125,7 +86,7 @@ pub async fn create_user(
         "message": format!("Added {} as {}", user.login, user.role),
         "params": {"role": user.role.to_string()}});
     crate::audit::record(&state, caller.account(), caller.actor(), item).await;
-    Ok((StatusCode::CREATED, Json(user.into())))
+    Ok((StatusCode::CREATED, Json(person(user))))
 }
 
 /// Changes a person's name, e-mail, role or password. Only owners change owners
@@ -196,26 +157,7 @@ pub async fn update_user(
         "message": message, "changes": changes,
         "params": {"password_changed": password_changed}});
     crate::audit::record(&state, caller.account(), caller.actor(), item).await;
-    Ok(Json(after.into()))
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct GroupView {
-    id: Uuid,
-    name: String,
-    /// The group this one is nested in.
-    parent: Option<String>,
-    /// Logins of the direct members.
-    members: Vec<String>,
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewGroup {
-    name: String,
-    /// The name of the group to nest this one in.
-    #[serde(default)]
-    parent: Option<String>,
+    Ok(Json(person(after)))
 }
 
 /// Every group, with its parent and direct members.
@@ -366,57 +308,21 @@ async fn membership(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct KeyView {
-    id: Uuid,
-    name: String,
-    /// The first characters of the secret, to tell keys apart.
-    prefix: String,
-    scope: String,
-    /// The person a personal key acts as.
-    user: Option<Uuid>,
-    allowed_ips: Vec<String>,
-    created_at: DateTime<Utc>,
-    expires_at: Option<DateTime<Utc>>,
-    revoked_at: Option<DateTime<Utc>>,
-    last_used_at: Option<DateTime<Utc>>,
-    /// Only in the answer that created the key: it is not stored and never shown again.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secret: Option<String>,
-}
-
-impl From<ApiKey> for KeyView {
-    fn from(k: ApiKey) -> KeyView {
-        KeyView {
-            id: k.id,
-            name: k.name,
-            prefix: k.prefix,
-            scope: k.scope.to_string(),
-            user: k.user_id,
-            allowed_ips: k.allowed_ips,
-            created_at: k.created_at,
-            expires_at: k.expires_at,
-            revoked_at: k.revoked_at,
-            last_used_at: k.last_used_at,
-            secret: None,
-        }
+/// A key as the API shows it, without its secret.
+fn key_view(k: ApiKey) -> KeyView {
+    KeyView {
+        id: k.id,
+        name: k.name,
+        prefix: k.prefix,
+        scope: k.scope.to_string(),
+        user: k.user_id,
+        allowed_ips: k.allowed_ips,
+        created_at: k.created_at,
+        expires_at: k.expires_at,
+        revoked_at: k.revoked_at,
+        last_used_at: k.last_used_at,
+        secret: None,
     }
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewKey {
-    name: String,
-    /// ingest (safe to embed in a web page), read or admin.
-    scope: String,
-    /// Makes a personal key acting as this person (their login).
-    #[serde(default)]
-    user: Option<String>,
-    /// CIDR ranges the key may be used from, e.g. `10.0.0.0/8`.
-    #[serde(default)]
-    allowed_ips: Vec<String>,
-    #[serde(default)]
-    expires_at: Option<DateTime<Utc>>,
 }
 
 /// The account's API keys (never their secrets).
@@ -429,7 +335,7 @@ pub async fn list_keys(
 ) -> Result<Json<Vec<KeyView>>, ApiError> {
     caller.require_admin()?;
     let keys = state.store.list_api_keys(caller.account()).await?;
-    Ok(Json(keys.into_iter().map(KeyView::from).collect()))
+    Ok(Json(keys.into_iter().map(key_view).collect()))
 }
 
 /// Creates a key; the answer holds its secret, shown this once.
@@ -486,7 +392,7 @@ pub async fn create_key(
         "message": format!("Created the {} key {:?}", key.scope, key.name),
         "params": {"scope": key.scope.to_string(), "user": req.user, "prefix": key.prefix}});
     crate::audit::record(&state, caller.account(), caller.actor(), item).await;
-    let mut view = KeyView::from(key);
+    let mut view = key_view(key);
     view.secret = Some(secret);
     Ok((StatusCode::CREATED, Json(view)))
 }

@@ -6,10 +6,9 @@ use std::sync::Arc;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use trail_core::api::ErrorBody;
-use trail_core::logging::{Dropping, LoggingSettings, Policy, PolicySource};
+use serde::Deserialize;
+use trail_core::api::{Effective, ErrorBody, PreviewRequest, PreviewResponse};
+use trail_core::logging::LoggingSettings;
 use trail_core::redact::{RedactionRules, Redactor};
 
 use crate::access::{self, VisibilityRules};
@@ -57,27 +56,6 @@ pub async fn put_redaction(
     Redactor::new(rules.clone()).map_err(ApiError::BadRequest)?;
     save(&state, &caller, &REDACTION_DOC, &rules).await?;
     Ok(Json(rules))
-}
-
-/// Sample input for a redaction preview.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PreviewRequest {
-    /// Free text, e.g. a message.
-    #[serde(default)]
-    text: Option<String>,
-    /// Parameters or any JSON document.
-    #[serde(default)]
-    params: Option<Value>,
-    /// Rules to try instead of the saved ones.
-    #[serde(default)]
-    rules: Option<RedactionRules>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct PreviewResponse {
-    text: Option<String>,
-    params: Option<Value>,
 }
 
 /// What the saved (or the given) rules would make of sample input. Nothing is stored.
@@ -198,25 +176,6 @@ pub async fn put_logging(
 pub struct EffectiveParams {
     /// Whose settings (admins only); the caller's own when absent.
     user: Option<String>,
-}
-
-/// The settings that apply to one person, for SDKs to drop disabled events
-/// before sending them.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Effective {
-    user: String,
-    /// The setting and where it comes from; left out for SDKs (ingest keys
-    /// acting for no one), which must not learn people's groups.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    policy: Option<Policy>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source: Option<PolicySource>,
-    /// What to drop before sending: types never recorded, and which
-    /// debug-level events are.
-    #[serde(flatten)]
-    dropping: Dropping,
-    /// Seconds the server and SDKs may cache this answer.
-    refresh_seconds: u64,
 }
 
 #[utoipa::path(get, path = "/api/v1/logging-settings/effective", tag = "settings",

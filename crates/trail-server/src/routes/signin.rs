@@ -11,10 +11,9 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::{Duration, Utc};
 use serde_json::json;
-use trail_core::api::ErrorBody;
+use trail_core::api::{ErrorBody, Me, SignIn};
 use trail_core::credentials::{
     generate_api_key, generate_password, hash_api_key, hash_password, verify_password,
 };
@@ -36,33 +35,6 @@ pub const SESSION_HOURS: i64 = 12;
 pub const ATTEMPTS_PER_MINUTE: u32 = 20;
 /// The cookie with the CSRF token, readable by the page so that it can send it back.
 pub const CSRF_COOKIE: &str = "trail_csrf";
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SignIn {
-    /// The account's name; may be left out when the server has only one.
-    #[serde(default)]
-    account: Option<String>,
-    login: String,
-    password: String,
-}
-
-/// Who is signed in.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Me {
-    account: Uuid,
-    login: Option<String>,
-    name: Option<String>,
-    role: Option<String>,
-    /// `browser` or `api_key`.
-    via: &'static str,
-    /// After sign-in only: send it back in `X-CSRF-Token` with every request that
-    /// changes something (it is also in the `trail_csrf` cookie).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    csrf_token: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    expires_at: Option<DateTime<Utc>>,
-}
 
 /// Sign in with a login and password; sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/sign-in", tag = "auth", request_body = SignIn,
@@ -121,7 +93,7 @@ pub async fn sign_in(
         login: Some(user.login.clone()),
         name: user.name.clone(),
         role: Some(user.role.to_string()),
-        via: "browser",
+        via: "browser".into(),
         csrf_token: Some(csrf.clone()),
         expires_at: Some(session.expires_at),
     };
@@ -175,7 +147,8 @@ pub async fn me(caller: Caller) -> Json<Me> {
         via: match caller.via {
             Via::Key(_) => "api_key",
             Via::Browser(_) => "browser",
-        },
+        }
+        .into(),
         csrf_token: None,
         expires_at: None,
     })
