@@ -504,4 +504,40 @@ async fn minute_buckets_agree_with_hours(s: TestServer) {
     };
     assert_eq!(totals(&minutes), totals(&hours));
     assert!(!totals(&hours).is_empty());
+
+    // Errors by the minute come from the window's events, sessions included.
+    let start = at(1, 180).duration_trunc(Duration::hours(1)).unwrap();
+    let range = format!(
+        "{}..{}",
+        start.to_rfc3339(),
+        (start + Duration::hours(3) - Duration::microseconds(1)).to_rfc3339()
+    );
+    let groups = |bucket: &'static str| {
+        let range = range.clone();
+        let s = &s;
+        let key = key.clone();
+        async move {
+            let e: Errors = view(s, &key, "errors", &[("range", &range), ("bucket", bucket)]).await;
+            e.groups
+                .iter()
+                .map(|g| {
+                    (
+                        g.signature.clone(),
+                        g.occurrences,
+                        g.users,
+                        g.sessions,
+                        g.regressed,
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let by_minute = groups("minute").await;
+    assert_eq!(by_minute, groups("hour").await);
+    assert_eq!(by_minute.len(), 1, "dan's failure of day 1: {by_minute:?}");
+    assert_eq!(
+        (by_minute[0].1, by_minute[0].2, by_minute[0].3),
+        (1, 1, 1),
+        "one occurrence, person and session"
+    );
 }
