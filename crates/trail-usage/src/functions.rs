@@ -14,6 +14,7 @@ use trail_core::usage::{
 use trail_core::{Action, ResourceKind};
 use trail_store::rollups::{Column, RollupRow, RollupTable, SeenRow, SeenTable, Values};
 use trail_store::search::Cursor;
+use uuid::Uuid;
 
 use crate::overview::{by_reach, named, package_of};
 use crate::source::{Groups, Rows};
@@ -48,11 +49,16 @@ impl Usage<'_> {
         let labels = self.labels().await?;
         let mut groups = Groups::default();
         let mut totals: Vec<(i64, i64, PeopleSet)> = Vec::new();
+        let mut dots = Dots::new();
         for c in people.cells().filter(|c| named(c.cell)) {
             let e = groups.entry(c.cell, package_of, &mut totals);
             e.0 += c.measures.events;
             e.1 += c.measures.failures;
-            c.people().for_each(|(n, _)| e.2.insert(n));
+            let package = package_of(c.cell);
+            for (n, t) in c.people() {
+                e.2.insert(n);
+                dots.add(c.cell, &package, n, t.events);
+            }
         }
         let mut summaries: BTreeMap<String, PackageSummary> = groups
             .into_keys()
@@ -90,11 +96,7 @@ impl Usage<'_> {
         for (package, s) in summaries.iter_mut() {
             s.functions = by_reach(functions.remove(package.as_str()).unwrap_or_default());
         }
-        let (dots, dots_total) = self.dots(
-            &people,
-            |c| Some(package_of(c)).filter(|p| !p.is_empty()),
-            |p| p.to_string(),
-        );
+        let (dots, dots_total) = dots.shown(&self.numbers, |p| p.to_string());
         Ok(Packages {
             span: w.span(),
             people: self.people_of(dots.iter().map(|d| d.user)),
@@ -113,12 +115,17 @@ impl Usage<'_> {
         let sketches = self.sketches(w, scope, Vec::new()).await?;
         let mut groups = Groups::default();
         let mut per: Vec<RunTotals> = Vec::new();
+        let mut dots = Dots::new();
         for c in runs.cells() {
             let e = groups.entry(c.cell, function_of, &mut per);
             e.0 += c.measures.events;
             e.1 += c.measures.failures;
-            c.people().for_each(|(n, _)| e.2.insert(n));
             e.3 = e.3.max(c.measures.duration_max);
+            let function = function_of(c.cell);
+            for (n, t) in c.people() {
+                e.2.insert(n);
+                dots.add(c.cell, &function, n, t.events);
+            }
         }
         let summaries = groups
             .into_keys()
@@ -134,7 +141,7 @@ impl Usage<'_> {
                 }
             })
             .collect();
-        let (dots, dots_total) = self.dots(&runs, |c| Some(function_of(c)), |f| label(&labels, f));
+        let (dots, dots_total) = dots.shown(&self.numbers, |f| label(&labels, f));
         Ok(Functions {
             span: w.span(),
             people: self.people_of(dots.iter().map(|d| d.user)),
@@ -360,59 +367,65 @@ impl<K: Ord> Candidate<'_, K> {
     }
 }
 
-impl Usage<'_> {
-    /// The scatter's dots (name, bucket, person), largest first, at most
-    /// [`MAX_DOTS`], and how many there are. A cell holds each person once, so
-    /// a person's part of a cell is a dot; only the shown ones are named. Ties
-    /// are broken by bucket, key and person, so the same data always shows the
-    /// same dots.
-    fn dots<'c, K: Ord + Clone>(
-        &self,
-        rows: &Rows<'c>,
-        key: impl Fn(&'c RollupRow) -> Option<K>,
-        name: impl Fn(&K) -> String,
-    ) -> (Vec<Dot>, i64) {
-        // The largest dots so far, pruned to MAX_DOTS whenever twice that many
-        // gathered; dots smaller than the smallest kept are only counted.
-        let mut kept: Vec<Candidate<'c, K>> = Vec::new();
-        let mut floor = i64::MIN;
-        let mut total = 0i64;
-        let prune = |kept: &mut Vec<Candidate<'c, K>>| {
-            if kept.len() > MAX_DOTS {
-                kept.select_nth_unstable_by(MAX_DOTS, Candidate::order);
-                kept.truncate(MAX_DOTS);
-            }
-            kept.iter().map(|c| c.events).min().unwrap_or(i64::MIN)
-        };
-        for c in rows.cells() {
-            let Some(k) = key(c.cell) else { continue };
-            for (person, t) in c.people() {
-                total += 1;
-                if t.events < floor {
-                    continue;
-                }
-                kept.push(Candidate {
-                    events: t.events,
-                    cell: c.cell,
-                    key: k.clone(),
-                    person,
-                });
-                if kept.len() >= 2 * MAX_DOTS {
-                    floor = prune(&mut kept);
-                }
-            }
+/// The scatter's dots (name, bucket, person), largest first, at most
+/// [`MAX_DOTS`], and how many there are. A cell holds each person once, so a
+/// person's part of a cell is a dot; only the shown ones are named. Ties are
+/// broken by bucket, key and person, so the same data always shows the same
+/// dots. Filled in the caller's pass over the cells.
+struct Dots<'c, K> {
+    /// The largest dots so far, pruned to MAX_DOTS whenever twice that many
+    /// gathered; dots smaller than the smallest kept are only counted.
+    kept: Vec<Candidate<'c, K>>,
+    floor: i64,
+    total: i64,
+}
+
+impl<'c, K: Ord + Clone> Dots<'c, K> {
+    fn new() -> Self {
+        Dots {
+            kept: Vec::new(),
+            floor: i64::MIN,
+            total: 0,
         }
-        prune(&mut kept);
-        kept.sort_by(Candidate::order);
-        let shown = kept
+    }
+
+    fn add(&mut self, cell: &'c RollupRow, key: &K, person: u32, events: i64) {
+        self.total += 1;
+        if events < self.floor {
+            return;
+        }
+        self.kept.push(Candidate {
+            events,
+            cell,
+            key: key.clone(),
+            person,
+        });
+        if self.kept.len() >= 2 * MAX_DOTS {
+            self.prune();
+        }
+    }
+
+    fn prune(&mut self) {
+        if self.kept.len() > MAX_DOTS {
+            self.kept.select_nth_unstable_by(MAX_DOTS, Candidate::order);
+            self.kept.truncate(MAX_DOTS);
+        }
+        self.floor = self.kept.iter().map(|c| c.events).min().unwrap_or(i64::MIN);
+    }
+
+    fn shown(mut self, numbers: &[Uuid], name: impl Fn(&K) -> String) -> (Vec<Dot>, i64) {
+        self.prune();
+        self.kept.sort_by(Candidate::order);
+        let shown = self
+            .kept
             .into_iter()
             .map(|c| Dot {
                 name: name(&c.key),
                 bucket: c.cell.bucket,
-                user: self.numbers[c.person as usize],
+                user: numbers[c.person as usize],
                 events: c.events,
             })
             .collect();
-        (shown, total)
+        (shown, self.total)
     }
 }
