@@ -135,15 +135,19 @@ impl Tallied<'_> {
             .cell
             .add_people_to(people.as_deref(), number)
             .map_err(StoreError::Corrupt)?;
-        let sessions = self
-            .cell
-            .add_sessions_to(sessions.flatten().as_deref(), number)
-            .map_err(StoreError::Corrupt)?;
+        // Only error rows keep sessions: cells skip the merge entirely.
+        let sessions = if self.sessions {
+            let stored = sessions.flatten();
+            let merged = self.cell.add_sessions_to(stored.as_deref(), number);
+            Some(merged.map_err(StoreError::Corrupt)?)
+        } else {
+            None
+        };
         let mut args: Vec<&dyn ToSql> = key.to_vec();
         args.extend_from_slice(counts);
         args.push(&people);
-        if self.sessions {
-            args.push(&sessions);
+        if let Some(sessions) = &sessions {
+            args.push(sessions);
         }
         write.execute(&*args).map_err(db_error).map(drop)
     }
