@@ -3,8 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
@@ -21,6 +20,7 @@ use trail_core::{EventInput, FieldError, InputContext, NewEvent, Source};
 use trail_store::search::{Cursor, SearchRequest};
 use trail_store::{AppendOutcome, AppendRequest, EventTypeRecord};
 
+use super::body::read_limited;
 use super::parse_id;
 use crate::access;
 use crate::auth::{Caller, Via};
@@ -48,7 +48,7 @@ pub async fn ingest(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     caller: Caller,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
     caller.require_write()?;
     if let Via::Key(key) = &caller.via {
@@ -56,13 +56,7 @@ pub async fn ingest(
             state.limits.ingest_key.check((key.id, peer.ip()))?;
         }
     }
-    let body = body.map_err(|r| match r.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(format!(
-            "the body exceeds the limit of {} bytes",
-            state.config.max_body_bytes
-        )),
-        _ => ApiError::BadRequest(r.body_text()),
-    })?;
+    let body = read_limited(&headers, body, state.config.max_body_bytes).await?;
     let items = split_items(&headers, &body, state.config.max_batch_events)?;
     let redactor = state
         .settings

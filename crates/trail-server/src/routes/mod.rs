@@ -1,5 +1,6 @@
 //! The routes, one module per resource.
 
+mod body;
 mod entities;
 mod events;
 mod export;
