@@ -444,7 +444,13 @@ pub(crate) async fn rows(
     let sql = rollup_sql(&Dialect, account, q).map_err(StoreError::Database)?;
     let args = pg_args(sql.args);
     let rows = client.query(&sql.text, &refs(&args)).await.map_err(db)?;
-    rows.iter().map(|r| row(r, q.table)).collect()
+    // Sized once: collecting `Result`s would grow the vector by doubling,
+    // copying tens of megabytes of rows for a long window.
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(row(r, q.table)?);
+    }
+    Ok(out)
 }
 
 /// Reads a row of `rollup_sql`: bucket, the table's dimensions, its measures.
@@ -482,7 +488,7 @@ fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
         RollupTable::Durations => {
             let sketch = decode(get(r, i)?)?;
             out.measures.timed = sketch.count() as i64;
-            out.sketch = Some(sketch);
+            out.sketch = Some(Box::new(sketch));
         }
         RollupTable::Errors => {
             out.measures.events = int(0)?;

@@ -349,7 +349,7 @@ fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
             let bytes: Vec<u8> = r.get(i).map_err(db_error)?;
             let sketch = Sketch::decode(&bytes).map_err(StoreError::Corrupt)?;
             out.measures.timed = sketch.count() as i64;
-            out.sketch = Some(sketch);
+            out.sketch = Some(Box::new(sketch));
         }
         RollupTable::Errors => {
             out.measures.events = int(i)?;

@@ -129,7 +129,8 @@ pub struct RollupRow {
     pub people: Vec<u8>,
     /// For errors, the sessions hit ([`trail_core::rollup::Sessions::encode`]).
     pub sessions: Vec<u8>,
-    pub sketch: Option<Sketch>,
+    /// Boxed: most rows have none, and rows are moved by the ten thousand.
+    pub sketch: Option<Box<Sketch>>,
 }
 
 /// The SELECT of a [`RollupQuery`]: bucket, the table's dimensions, its measures.

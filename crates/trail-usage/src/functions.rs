@@ -5,6 +5,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 
+use futures::try_join;
 use trail_core::query::Condition;
 use trail_core::rollup::{Dims, Sketch};
 use trail_core::usage::{
@@ -38,15 +39,16 @@ fn fn_key(r: &RollupRow) -> FnKey {
 
 impl Usage<'_> {
     pub async fn packages(&self, w: &Window, scope: &Scope) -> UsageResult<Packages> {
-        let package_cells = self.cells(w, Dims::PACKAGE, false, scope).await?;
+        // Independent reads, asked for together: the store answers them in parallel.
+        let (package_cells, kind_cells, run_cells, labels) = try_join!(
+            self.cells(w, Dims::PACKAGE, false, scope),
+            self.count_totals(w, Dims::PACKAGE | Dims::TYPE | Dims::LEVEL, false, scope),
+            self.function_cells(w, scope),
+            self.labels(),
+        )?;
         let people = self.people(&package_cells, scope)?;
-        let kind_cells = self
-            .count_totals(w, Dims::PACKAGE | Dims::TYPE | Dims::LEVEL, false, scope)
-            .await?;
         let kinds = self.counts(&kind_cells, scope)?;
-        let run_cells = self.function_cells(w, scope).await?;
         let runs = self.people(&run_cells, scope)?;
-        let labels = self.labels().await?;
         let mut groups = Groups::default();
         let mut totals: Vec<(i64, i64, PeopleSet)> = Vec::new();
         let mut dots = Dots::new();
@@ -109,10 +111,12 @@ impl Usage<'_> {
     }
 
     pub async fn functions(&self, w: &Window, scope: &Scope) -> UsageResult<Functions> {
-        let run_cells = self.function_cells(w, scope).await?;
+        let (run_cells, labels, sketches) = try_join!(
+            self.function_cells(w, scope),
+            self.labels(),
+            self.sketches(w, scope, Vec::new()),
+        )?;
         let runs = self.people(&run_cells, scope)?;
-        let labels = self.labels().await?;
-        let sketches = self.sketches(w, scope, Vec::new()).await?;
         let mut groups = Groups::default();
         let mut per: Vec<RunTotals> = Vec::new();
         let mut dots = Dots::new();

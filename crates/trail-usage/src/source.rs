@@ -23,6 +23,8 @@ fn corrupt(e: String) -> UsageError {
 /// Minute buckets read the window's events; beyond this many, ask for hours.
 const MAX_MINUTE_EVENTS: usize = 300_000;
 const PAGE: u32 = 2_000;
+/// Windows of more buckets than this are read in two halves at once.
+const SPLIT_BUCKETS: i32 = 24;
 
 /// The cells a question reads, as its scope sees them: with their people
 /// (only the scope's when it names some), or, for questions that need no one
@@ -297,7 +299,7 @@ impl Usage<'_> {
 
     pub(crate) async fn rows(&self, w: &Window, q: &RollupQuery) -> UsageResult<Vec<RollupRow>> {
         if w.grain != Grain::Minute {
-            return Ok(self.store.rollup_rows(self.account, q).await?);
+            return self.stored_rows(q).await;
         }
         let delta = self.minute_delta(w).await?;
         Ok(self
@@ -305,6 +307,33 @@ impl Usage<'_> {
             .into_iter()
             .filter(|r| q.matches(r))
             .collect())
+    }
+
+    /// Rows of the store's tables. A long window's rows are read as two
+    /// halves at once: the store answers them in parallel, and a long window
+    /// is where the time goes.
+    async fn stored_rows(&self, q: &RollupQuery) -> UsageResult<Vec<RollupRow>> {
+        let middle = q.grain.floor(q.from + (q.to - q.from) / 2);
+        let long = q.to - q.from > q.grain.length() * SPLIT_BUCKETS;
+        if q.totals || !long || middle <= q.from {
+            return Ok(self.store.rollup_rows(self.account, q).await?);
+        }
+        let (earlier, later) = (
+            RollupQuery {
+                to: middle,
+                ..q.clone()
+            },
+            RollupQuery {
+                from: middle,
+                ..q.clone()
+            },
+        );
+        let (mut rows, more) = futures::try_join!(
+            self.store.rollup_rows(self.account, &earlier),
+            self.store.rollup_rows(self.account, &later),
+        )?;
+        rows.extend(more);
+        Ok(rows)
     }
 
     /// The window's events rolled up by the minute, computed once per window.
@@ -400,7 +429,7 @@ impl Usage<'_> {
                 .durations
                 .iter()
                 .map(|(k, s)| RollupRow {
-                    sketch: Some(s.clone()),
+                    sketch: Some(Box::new(s.clone())),
                     ..place(k.bucket, k.type_id, &k.package, &k.kind, &k.function)
                 })
                 .collect(),
