@@ -14,12 +14,13 @@ use crate::{top, PeopleSet, Scope, Usage, UsageResult, Window};
 
 impl Usage<'_> {
     pub async fn events(&self, w: &Window, scope: &Scope, top_n: usize) -> UsageResult<Events> {
-        let sources = self.cells(w, Dims::SOURCE, false, scope).await?;
+        let (sources, levels, types) = futures::try_join!(
+            self.cells(w, Dims::SOURCE, false, scope),
+            self.count_cells(w, Dims::LEVEL, false, scope),
+            self.count_cells(w, Dims::TYPE, false, scope),
+        )?;
         let people = self.people(&sources, scope)?;
-        let levels = self.count_cells(w, Dims::LEVEL, false, scope).await?;
-        let levels = self.counts(&levels, scope)?;
-        let types = self.count_cells(w, Dims::TYPE, false, scope).await?;
-        let types = self.counts(&types, scope)?;
+        let (levels, types) = (self.counts(&levels, scope)?, self.counts(&types, scope)?);
         // Per source, each person's events: dense by person number.
         let mut groups = Groups::default();
         let mut per_source: Vec<Vec<i64>> = Vec::new();

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::source::{Groups, Rows};
 use chrono::{DateTime, Utc};
+use futures::try_join;
 use trail_core::rollup::Dims;
 use trail_core::usage::{BucketCount, Card, Cards, NameCount, Overview, PersonActivity, Rest};
 use trail_store::rollups::RollupRow;
@@ -23,15 +24,18 @@ struct Totals {
 
 impl Usage<'_> {
     pub async fn overview(&self, w: &Window, scope: &Scope, top_n: usize) -> UsageResult<Overview> {
-        let cells = self.cells(w, Dims::NONE, false, scope).await?;
-        let rows = self.people(&cells, scope)?;
         let before = w.previous();
-        let earlier_cells = self.cells(&before, Dims::NONE, false, scope).await?;
+        // Independent reads, asked for together: the store answers them in parallel.
+        let (cells, earlier_cells, package_cells, sessions_now, sessions_then) = try_join!(
+            self.cells(w, Dims::NONE, false, scope),
+            self.cells(&before, Dims::NONE, false, scope),
+            self.cells(w, Dims::PACKAGE, false, scope),
+            self.sessions(w, scope),
+            self.sessions(&before, scope),
+        )?;
+        let rows = self.people(&cells, scope)?;
         let earlier = self.people(&earlier_cells, scope)?;
-        let (now, then) = (
-            self.totals(w, &rows, scope).await?,
-            self.totals(&before, &earlier, scope).await?,
-        );
+        let (now, then) = (totals(&rows, sessions_now), totals(&earlier, sessions_then));
         let first_seen = &self.first_seen;
         let new_in = |t: &Totals, win: &Window| {
             t.active
@@ -56,35 +60,27 @@ impl Usage<'_> {
             previous: before.span(),
             cards,
             users_per_bucket: people_per_bucket(w, &rows),
-            users_per_package: self.people_per_package(w, scope).await?,
+            users_per_package: self.people_per_package(&package_cells, scope)?,
             top_users,
             other_users,
         })
     }
 
-    async fn totals(&self, w: &Window, rows: &Rows<'_>, scope: &Scope) -> UsageResult<Totals> {
+    /// Sessions that started in the window (the scope's people's, when it names some).
+    async fn sessions(&self, w: &Window, scope: &Scope) -> UsageResult<i64> {
         let users: Option<Vec<Uuid>> = scope.users.as_ref().map(|u| u.iter().copied().collect());
-        let sessions = self
+        Ok(self
             .store
             .count_sessions(self.account, w.from, w.to, users.as_deref())
-            .await?;
-        let mut totals = Totals {
-            active: PeopleSet::default(),
-            events: 0,
-            errors: 0,
-            sessions,
-        };
-        for c in rows.cells() {
-            totals.events += c.measures.events;
-            totals.errors += c.measures.errors;
-            c.people().for_each(|(n, _)| totals.active.insert(n));
-        }
-        Ok(totals)
+            .await?)
     }
 
-    async fn people_per_package(&self, w: &Window, scope: &Scope) -> UsageResult<Vec<NameCount>> {
-        let cells = self.cells(w, Dims::PACKAGE, false, scope).await?;
-        let rows = self.people(&cells, scope)?;
+    fn people_per_package(
+        &self,
+        cells: &[RollupRow],
+        scope: &Scope,
+    ) -> UsageResult<Vec<NameCount>> {
+        let rows = self.people(cells, scope)?;
         Ok(name_counts(&rows, named, package_of, |p| p.to_string()))
     }
 
@@ -119,6 +115,21 @@ impl Usage<'_> {
         };
         (shown, rest)
     }
+}
+
+fn totals(rows: &Rows<'_>, sessions: i64) -> Totals {
+    let mut totals = Totals {
+        active: PeopleSet::default(),
+        events: 0,
+        errors: 0,
+        sessions,
+    };
+    for c in rows.cells() {
+        totals.events += c.measures.events;
+        totals.errors += c.measures.errors;
+        c.people().for_each(|(n, _)| totals.active.insert(n));
+    }
+    totals
 }
 
 /// Distinct people per bucket, every bucket of the window included.

@@ -50,7 +50,7 @@ impl Usage<'_> {
             ));
         }
         let q = self.query(w, RollupTable::Durations, scope)?;
-        let sketches = self.rows(w, &q).await?;
+        let (sketches, labels) = futures::try_join!(self.rows(w, &q), self.labels())?;
         let mut ops: HashMap<OpKey, Op> = HashMap::new();
         let mut everything = Sketch::default();
         for r in &sketches {
@@ -60,7 +60,6 @@ impl Usage<'_> {
             op.per_bucket.entry(r.bucket).or_default().merge(s);
             everything.merge(s);
         }
-        let labels = self.labels().await?;
         let operations = ops
             .into_iter()
             .map(|((type_id, package, kind, function), op)| Operation {

@@ -14,10 +14,13 @@ impl Usage<'_> {
     pub async fn unused(&self, w: &Window, scope: &Scope) -> UsageResult<Unused> {
         // Three small cuboids rather than one with every dimension: a
         // function is only ever a run's, so the runs' cuboid has them all.
-        let types = self.count_totals(w, Dims::TYPE, false, scope).await?;
-        let packages = self.count_totals(w, Dims::PACKAGE, false, scope).await?;
         let function_dims = Dims::PACKAGE | Dims::KIND | Dims::FUNCTION;
-        let runs = self.count_totals(w, function_dims, true, scope).await?;
+        let (types, packages, runs, labels) = futures::try_join!(
+            self.count_totals(w, Dims::TYPE, false, scope),
+            self.count_totals(w, Dims::PACKAGE, false, scope),
+            self.count_totals(w, function_dims, true, scope),
+            self.labels(),
+        )?;
         let used_types: BTreeSet<i64> = types.iter().map(|r| r.type_id).collect();
         let used_packages: BTreeSet<&str> = packages.iter().map(|r| r.package.as_str()).collect();
         let used_functions: BTreeSet<(&str, &str, &str)> = runs
@@ -30,7 +33,6 @@ impl Usage<'_> {
                 .as_ref()
                 .is_none_or(|p| p.iter().any(|x| x == package))
         };
-        let labels = self.labels().await?;
         let mut packages: Vec<UnusedItem> = labels
             .packages
             .values()
