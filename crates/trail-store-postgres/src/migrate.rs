@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (7, include_str!("../migrations/0007_filters.sql")),
     (8, include_str!("../migrations/0008_usage.sql")),
     (9, include_str!("../migrations/0009_error_sessions.sql")),
+    (10, include_str!("../migrations/0010_usage_partitions.sql")),
 ];
 
 /// The advisory lock that serialises migrations ("trail" in ASCII), so servers

@@ -9,11 +9,12 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Client, Transaction};
+use futures::TryStreamExt;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 use trail_core::rollup::{Cell, Delta, Fact, Measures, Outcome, Seen, Sketch};
 use trail_store::rollups::{
-    rollup_sql, Column, RollupQuery, RollupRow, RollupTable, SeenRow, SeenTable,
+    rollup_sql, Column, Gathered, RollupQuery, RollupRow, RollupTable, SeenRow, SeenTable,
 };
 use trail_store::{StoreError, StoreResult};
 use uuid::Uuid;
@@ -443,14 +444,14 @@ pub(crate) async fn rows(
 ) -> StoreResult<Vec<RollupRow>> {
     let sql = rollup_sql(&Dialect, account, q).map_err(StoreError::Database)?;
     let args = pg_args(sql.args);
-    let rows = client.query(&sql.text, &refs(&args)).await.map_err(db)?;
-    // Sized once: collecting `Result`s would grow the vector by doubling,
-    // copying tens of megabytes of rows for a long window.
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        out.push(row(r, q.table)?);
+    // Streamed: each row is read as it arrives, not after all have.
+    let stream = client.query_raw(&sql.text, refs(&args)).await.map_err(db)?;
+    futures::pin_mut!(stream);
+    let mut out = Gathered::default();
+    while let Some(r) = stream.try_next().await.map_err(db)? {
+        out.push(row(&r, q.table)?);
     }
-    Ok(out)
+    Ok(out.into_vec())
 }
 
 /// Reads a row of `rollup_sql`: bucket, the table's dimensions, its measures.
