@@ -852,24 +852,35 @@ impl Sketch {
 
     /// The `q` quantile (0 ≤ q ≤ 1) in ms; `None` when empty.
     pub fn quantile(&self, q: f64) -> Option<f64> {
+        self.quantiles([q])[0]
+    }
+
+    /// Several quantiles (each 0 ≤ q ≤ 1, in increasing order) in ms, in one
+    /// pass over the bins; `None` when empty.
+    pub fn quantiles<const N: usize>(&self, qs: [f64; N]) -> [Option<f64>; N] {
+        let mut out = [None; N];
         if self.count == 0 {
-            return None;
+            return out;
         }
-        // The rank of the wanted duration among all, counted from 0.
-        let rank = (q.clamp(0.0, 1.0) * (self.count - 1) as f64).floor() as u64;
-        if rank < self.zero {
-            return Some(0.0);
+        // The rank of each wanted duration among all, counted from 0.
+        let rank = |q: f64| (q.clamp(0.0, 1.0) * (self.count - 1) as f64).floor() as u64;
+        let mut wanted = qs.iter().map(|q| rank(*q)).enumerate().peekable();
+        while let Some((i, _)) = wanted.next_if(|(_, r)| *r < self.zero) {
+            out[i] = Some(0.0);
         }
         let mut seen = self.zero;
         let gamma = Self::gamma();
         for (bin, n) in self.nonempty() {
             seen += n;
-            if seen > rank {
+            while let Some((i, _)) = wanted.next_if(|(_, r)| *r < seen) {
                 // The bin's midpoint in relative terms: within the error of both bounds.
-                return Some(2.0 * gamma.powi(bin) / (gamma + 1.0));
+                out[i] = Some(2.0 * gamma.powi(bin) / (gamma + 1.0));
+            }
+            if wanted.peek().is_none() {
+                break;
             }
         }
-        None
+        out
     }
 
     /// (bin, count) of the bins that count something, in order.
@@ -1045,6 +1056,21 @@ mod tests {
         assert!(Sketch::decode(&far).unwrap_err().contains("spans"));
         assert_eq!(Sketch::default().quantile(0.5), None);
         assert_eq!((a.max(), Sketch::default().max()), (Some(3_600_000), None));
+    }
+
+    #[test]
+    fn quantiles_in_one_pass_equal_each_asked_alone() {
+        let mut s = Sketch::default();
+        for ms in [0, 0, 0, 1, 5, 5, 40, 900, 900, 70_000] {
+            s.add(ms);
+        }
+        let qs = [0.0, 0.2, 0.3, 0.5, 0.9, 0.99, 1.0];
+        let alone: Vec<Option<f64>> = qs.iter().map(|q| s.quantile(*q)).collect();
+        assert_eq!(s.quantiles(qs).to_vec(), alone);
+        assert_eq!(alone[0], Some(0.0), "the zeros come first");
+        let near = |v: Option<f64>, real: f64| (v.unwrap() - real).abs() <= real * 0.02;
+        assert!(near(alone[3], 5.0) && near(alone[6], 70_000.0), "{alone:?}");
+        assert_eq!(Sketch::default().quantiles([0.5, 0.9]), [None, None]);
     }
 
     #[test]

@@ -213,16 +213,14 @@ fn durations(sketch: &Sketch) -> Durations {
     let count = sketch.count() as i64;
     let max = sketch.max();
     // A sketch's value may be up to 2% above the real one: never above the exact maximum.
-    let q = |p| {
-        sketch
-            .quantile(p)
-            .map(|v| max.map_or(v, |m| v.min(m as f64)))
-    };
+    let [p50, p90, p99] = sketch
+        .quantiles([0.5, 0.9, 0.99])
+        .map(|q| q.map(|v| max.map_or(v, |m| v.min(m as f64))));
     Durations {
         count,
-        p50: q(0.5),
-        p90: q(0.9),
-        p99: q(0.99),
+        p50,
+        p90,
+        p99,
         max,
     }
 }

@@ -3,7 +3,7 @@
 //! slowest recent events.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use trail_core::api::EventView;
@@ -15,24 +15,20 @@ use trail_store::rollups::{RollupRow, RollupTable};
 use crate::{durations, top, Scope, Usage, UsageError, UsageResult, Window};
 
 /// An operation in rollup rows: type, package, kind, function.
-type OpKey = (i64, String, String, String);
+type OpKey<'r> = (i64, &'r str, &'r str, &'r str);
 
-fn op_key(r: &RollupRow) -> OpKey {
-    (
-        r.type_id,
-        r.package.clone(),
-        r.kind.clone(),
-        r.function.clone(),
-    )
+fn op_key(r: &RollupRow) -> OpKey<'_> {
+    (r.type_id, &r.package, &r.kind, &r.function)
 }
 
 /// Slow events listed.
 const SLOWEST: u32 = 20;
 
 #[derive(Default)]
-struct Op {
+struct Op<'r> {
     all: Sketch,
-    per_bucket: BTreeMap<DateTime<Utc>, Sketch>,
+    /// The table's key is the operation and the bucket: one sketch each.
+    per_bucket: Vec<(DateTime<Utc>, &'r Sketch)>,
 }
 
 impl Usage<'_> {
@@ -57,29 +53,34 @@ impl Usage<'_> {
             let Some(s) = &r.sketch else { continue };
             let op = ops.entry(op_key(r)).or_default();
             op.all.merge(s);
-            op.per_bucket.entry(r.bucket).or_default().merge(s);
+            op.per_bucket.push((r.bucket, s));
             everything.merge(s);
         }
         let operations = ops
             .into_iter()
-            .map(|((type_id, package, kind, function), op)| Operation {
-                event_type: self.type_name(type_id),
-                label: labels
-                    .functions
-                    .get(&(package.clone(), kind.clone(), function.clone()))
-                    .map_or_else(|| function.clone(), |l| l.label.clone()),
-                durations: durations(&op.all),
-                per_bucket: op
-                    .per_bucket
-                    .into_iter()
-                    .map(|(bucket, s)| BucketDurations {
-                        bucket,
-                        durations: durations(&s),
-                    })
-                    .collect(),
-                package,
-                kind,
-                function,
+            .map(|((type_id, package, kind, function), mut op)| {
+                op.per_bucket.sort_unstable_by_key(|(bucket, _)| *bucket);
+                let (package, kind, function) =
+                    (package.to_string(), kind.to_string(), function.to_string());
+                Operation {
+                    event_type: self.type_name(type_id),
+                    label: labels
+                        .functions
+                        .get(&(package.clone(), kind.clone(), function.clone()))
+                        .map_or_else(|| function.clone(), |l| l.label.clone()),
+                    durations: durations(&op.all),
+                    per_bucket: op
+                        .per_bucket
+                        .into_iter()
+                        .map(|(bucket, s)| BucketDurations {
+                            bucket,
+                            durations: durations(s),
+                        })
+                        .collect(),
+                    package,
+                    kind,
+                    function,
+                }
             })
             .collect();
         let slowest = self.slowest(w, scope, everything.quantile(0.99)).await?;
