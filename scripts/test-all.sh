@@ -51,6 +51,8 @@ fi
 target_dir=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)
 cargo build --locked -p trail-cli
 (cd sdk/js && npm ci --no-audit --no-fund --loglevel=error && TRAIL_BIN="$target_dir/debug/trail" npm test)
+echo "== Web app: headless Chromium against a real trail serve --demo"
+(cd web && npm ci --no-audit --no-fund --loglevel=error && TRAIL_BIN="$target_dir/debug/trail" npm test)
 echo "== benchmark smoke run (asserts nothing about speed)"
 cargo build --release --locked -p trail-cli
 bin="${CARGO_TARGET_DIR:-target}/release/trail"

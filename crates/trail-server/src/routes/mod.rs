@@ -10,6 +10,7 @@ mod settings;
 mod signin;
 mod system;
 mod usage;
+mod web;
 
 use std::sync::Arc;
 
@@ -134,7 +135,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(system::readyz))
         .route("/metrics", get(system::metrics))
         .route("/api/openapi.json", get(system::openapi))
-        .fallback(|| async { ApiError::NotFound("no such endpoint; see /api/openapi.json".into()) })
+        .fallback(web::fallback)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(cors())
         .layer(TraceLayer::new_for_http())
