@@ -200,6 +200,17 @@ fn bad_configuration_is_named() {
     let (ok, _, err) = run(trail().args(["serve", "--listen", "nonsense"]));
     assert!(!ok);
     assert!(err.contains("--listen"), "{err}");
+    // An empty bootstrap password would make an owner nobody can sign in as.
+    let data = dir.path().join("data");
+    let (ok, _, err) = run(trail()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env("TRAIL_BOOTSTRAP_PASSWORD", ""));
+    assert!(!ok);
+    assert!(
+        err.contains("TRAIL_BOOTSTRAP_PASSWORD: password must be at least 12"),
+        "{err}"
+    );
 }
 
 #[test]

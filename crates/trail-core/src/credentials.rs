@@ -105,6 +105,19 @@ pub fn check_api_key(secret: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The shortest password a person may have.
+pub const MIN_PASSWORD_LEN: usize = 12;
+
+/// Checks a password someone wants to use, in characters (not bytes).
+pub fn check_password(password: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(format!(
+            "password must be at least {MIN_PASSWORD_LEN} characters"
+        ));
+    }
+    Ok(())
+}
+
 /// argon2id PHC string for a password.
 pub fn hash_password(password: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut OsRng);

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use trail_core::credentials::{
-    check_api_key, generate_api_key, generate_password, hash_api_key, hash_password, key_prefix,
-    Scope,
+    check_api_key, check_password, generate_api_key, generate_password, hash_api_key,
+    hash_password, key_prefix, Scope,
 };
 use trail_store::{Account, ApiKey, NewApiKey, NewUser, Role, Store, StoreResult};
 
@@ -42,6 +42,10 @@ pub async fn bootstrap(
     }
     if let Some(key) = &secrets.api_key {
         check_api_key(key).map_err(|e| anyhow::anyhow!("TRAIL_BOOTSTRAP_API_KEY: {e}"))?;
+    }
+    if let Some(password) = &secrets.password {
+        // An empty variable would otherwise make an owner nobody can sign in as.
+        check_password(password).map_err(|e| anyhow::anyhow!("TRAIL_BOOTSTRAP_PASSWORD: {e}"))?;
     }
     let account = store.create_account("default").await?;
     let (password, generated_password) = match secrets.password {

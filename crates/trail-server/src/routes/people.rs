@@ -12,7 +12,7 @@ use serde_json::json;
 use trail_core::api::{
     ErrorBody, GroupView, KeyView, NewGroup, NewKey, NewPerson, Person, PersonChange,
 };
-use trail_core::credentials::{generate_api_key, hash_password, Scope};
+use trail_core::credentials::{check_password, generate_api_key, hash_password, Scope};
 use trail_store::{ApiKey, NewUser, Role, User, UserChange};
 use uuid::Uuid;
 
@@ -473,11 +473,7 @@ fn may_grant(caller: &Caller, role: Role) -> Result<(), ApiError> {
 }
 
 fn password_hash(password: &str) -> Result<String, ApiError> {
-    if password.chars().count() < 12 {
-        return Err(ApiError::BadRequest(
-            "password must be at least 12 characters".into(),
-        ));
-    }
+    check_password(password).map_err(ApiError::BadRequest)?;
     hash_password(password).map_err(ApiError::Internal)
 }
 
