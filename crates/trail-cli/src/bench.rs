@@ -49,6 +49,12 @@ pub struct IngestArgs {
     /// Concurrent HTTP clients.
     #[arg(long, default_value_t = 4)]
     clients: usize,
+    /// Events sent one per request afterwards (the browser case); 0 skips it.
+    #[arg(long, default_value_t = 100_000)]
+    single_events: u64,
+    /// Concurrent clients sending single events.
+    #[arg(long, default_value_t = 32)]
+    single_clients: usize,
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Also write the results as JSON to this file.
@@ -92,6 +98,14 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     );
     let http_secs = http_ingest(&store, bodies, args.clients).await?;
 
+    let single = args.single_events.min(args.events);
+    eprintln!(
+        "HTTP ingest of single events: {} clients, {single} requests...",
+        args.single_clients
+    );
+    let single_bodies = single_event_bodies(args.seed.wrapping_add(1), single)?;
+    let single_secs = http_ingest(&store, single_bodies, args.single_clients).await?;
+
     let raw_rate = args.events as f64 / raw_secs;
     let http_rate = args.events as f64 / http_secs;
     println!("| scenario | store | events | seconds | events/s | vs raw bulk load |");
@@ -110,11 +124,19 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
         "| HTTP ingest, {} clients × {} per batch | {} | {} | {http_secs:.2} | {http_rate:.0} | {:.2} |",
         args.clients, args.batch, store.backend(), args.events, http_rate / raw_rate
     );
+    let single_rate = single as f64 / single_secs;
+    if single > 0 {
+        println!(
+            "| HTTP ingest of single events, {} clients × 1 per request | {} | {single} | {single_secs:.2} | {single_rate:.0} | {:.2} |",
+            args.single_clients, store.backend(), single_rate / raw_rate
+        );
+    }
     if let Some(path) = &args.json {
         let out = json!({
             "scenario": "ingest", "store": store.backend(), "events": args.events, "batch": args.batch,
             "clients": args.clients, "raw_bulk_load_events_per_s": raw_rate, "http_events_per_s": http_rate,
-            "ratio": http_rate / raw_rate, "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            "ratio": http_rate / raw_rate, "single_events": single,
+            "single_clients": args.single_clients, "single_events_per_s": single_rate, "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
             "version": env!("CARGO_PKG_VERSION"), "at": Utc::now().to_rfc3339(),
         });
         std::fs::write(path, serde_json::to_string_pretty(&out)?)?;
@@ -148,6 +170,14 @@ fn generate(args: &IngestArgs) -> anyhow::Result<(Vec<Vec<u8>>, Vec<NewEvent>)> 
         left -= n;
     }
     Ok((bodies, rows))
+}
+
+/// One request body per event (a JSON object), as a browser sends them.
+fn single_event_bodies(seed: u64, events: u64) -> anyhow::Result<Vec<Vec<u8>>> {
+    let mut generator = Generator::new(seed, events, Utc::now(), 90);
+    (0..events)
+        .map(|_| Ok(serde_json::to_vec(&generator.next_event())?))
+        .collect()
 }
 
 /// The group-commit write path alone: batches straight into `Store::append`.
@@ -186,6 +216,8 @@ async fn http_ingest(
     let (_, secret) = create_key(store, account.id, "bench", Scope::Ingest, None).await?;
     let config = ServerConfig {
         listen: ([127, 0, 0, 1], 0).into(),
+        // The limit guards a deployment from one page's key; the bench is many pages.
+        ingest_requests_per_second: u32::MAX,
         ..ServerConfig::default()
     };
     let server = Server::build(config, store.clone()).await?;
