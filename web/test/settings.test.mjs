@@ -340,6 +340,9 @@ test(
     assert.match(facts, /Not recorded\s*log/);
     assert.match(facts, /Debug-level events\s*recorded only for viewer-rendered/);
     assert.match(facts, /Throttled\s*query-start: one per 1 min/);
+    await effective.scrollIntoViewIfNeeded();
+    await screenshot(page, 'settings-logging-effective');
+    await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, 'settings-logging');
 
     // Ingest keeps to it: Bob's `log` is dropped, his second query-start within the window too.
@@ -427,6 +430,8 @@ test(
     assert.match(await preview.getByRole('status').innerText(), /by your unsaved rules/);
     assert.equal(await page.getByText('Unsaved changes').count(), 1);
     assert.deepEqual(await apiJson('/api/v1/settings/redaction'), before, 'nothing saved yet');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, 'settings-redaction');
 
     // So does editing the sample.
     const sample = preview.getByLabel('A sample event (JSON, as a client sends it)');
@@ -445,7 +450,6 @@ test(
       ),
     );
     await line('params.database').filter({ hasText: '[REDACTED]' }).waitFor();
-    await screenshot(page, 'settings-redaction');
 
     // A name the API refuses is marked, with its words.
     await page.getByLabel('A new secret name').fill('x'.repeat(101));
@@ -482,6 +486,84 @@ test(
     const event = await apiJson(`/api/v1/events/${sent.json.events[0].id}`);
     assert.deepEqual(event.params, { database: '[REDACTED]', who: '[REDACTED]' });
     await page.close();
+    clean();
+  },
+);
+
+test(
+  'visibility: an owner keeps searches to owners and grants an auditor a search; an admin sees them read-only',
+  { skip, timeout: 90_000 },
+  async () => {
+    const AUDITOR = 'judy@company.com';
+    assert.equal((await apiJson('/api/v1/users')).find((p) => p.login === AUDITOR).role, 'auditor');
+    const page = await settingsPage('visibility');
+    await page.getByText('None: admins see every event.').waitFor();
+
+    await page.getByLabel('A new owner-only search').fill('usr:owner');
+    await page.getByRole('button', { name: 'Add the search' }).click();
+    await page.getByRole('button', { name: 'Add a grant' }).click();
+    const grant = page.locator(`tr[data-auditor="${AUDITOR}"]`);
+    await grant.getByLabel(`Search granted to ${AUDITOR}`).fill('kind:database');
+    await grant.getByLabel(/^Last day of/).fill('2099-12-31');
+    await page.getByRole('button', { name: 'Save' }).click();
+    // The API cannot read the search, and says where: the input is marked.
+    await page.getByRole('alert').filter({ hasText: 'owner_only: "usr:owner"' }).waitFor();
+    const search = page.getByLabel('Owner-only search 1');
+    assert.equal(await search.getAttribute('aria-invalid'), 'true');
+    assert.deepEqual(await apiJson('/api/v1/settings/visibility'), { owner_only: [], grants: {} }, 'nothing saved');
+
+    const OWNERS = 'user:owner type:user-signed-in,user-sign-in-failed';
+    await search.fill(OWNERS);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved. Every read from now on follows these rules.' }).waitFor();
+    const rules = await apiJson('/api/v1/settings/visibility');
+    assert.deepEqual(rules.owner_only, [OWNERS]);
+    assert.equal(rules.grants[AUDITOR].query, 'kind:database');
+    // The end of 2099-12-31 in the viewer's time zone (Europe/Berlin, UTC+1 in winter).
+    assert.equal(Date.parse(rules.grants[AUDITOR].until), Date.parse('2099-12-31T23:00:00Z'));
+    await screenshot(page, 'settings-visibility');
+    await page.close();
+
+    // The auditor now reads database events only (through a read key of hers, made with the admin key).
+    const key = await trail.api('/api/v1/keys', {
+      method: 'POST',
+      body: { name: 'judy reads', scope: 'read', user: AUDITOR },
+    });
+    assert.equal(key.status, 201, key.text);
+    const seen = await trail.api('/api/v1/events?limit=50', { key: key.json.secret });
+    assert.equal(seen.status, 200, seen.text);
+    assert.ok(seen.json.events.length > 0);
+    for (const e of seen.json.events) assert.equal(e.resource?.kind, 'database', JSON.stringify(e));
+
+    // An admin sees the rules, read-only, and the API refuses her change anyway.
+    const ALICE_PASSWORD = 'alice-settings-e2e-password';
+    const set = await trail.api('/api/v1/users/alice%40company.com', {
+      method: 'PATCH',
+      body: { password: ALICE_PASSWORD },
+    });
+    assert.equal(set.status, 200, set.text);
+    const context = await newContext(browser, problems);
+    const hers = await context.newPage();
+    await signIn(hers, trail, 'alice@company.com', ALICE_PASSWORD);
+    await hers.goto(`${trail.url}/settings/visibility`);
+    await hers.getByText('Only owners change these rules').waitFor();
+    const field = hers.getByLabel('Owner-only search 1');
+    assert.equal(await field.inputValue(), OWNERS);
+    assert.equal(await field.getAttribute('readonly'), '');
+    assert.equal(await hers.getByRole('button', { name: 'Save' }).count(), 0);
+    assert.equal(await hers.getByRole('button', { name: 'Add a grant' }).count(), 0);
+    const refused = await hers.evaluate(async () => {
+      const csrf = document.cookie.match(/trail_csrf=([^;]+)/)?.[1] ?? '';
+      const r = await fetch('/api/v1/settings/visibility', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+        body: JSON.stringify({ owner_only: [], grants: {} }),
+      });
+      return r.status;
+    });
+    assert.equal(refused, 403);
+    assert.deepEqual((await apiJson('/api/v1/settings/visibility')).owner_only, [OWNERS]);
+    await context.close();
     clean();
   },
 );

@@ -267,7 +267,7 @@ function Preview({ rules, dirty }: { rules: RedactionRules; dirty: boolean }) {
           <textarea
             {...a}
             class="sample"
-            rows={14}
+            rows={11}
             spellcheck={false}
             value={text}
             onInput={(e) => setText(e.currentTarget.value)}

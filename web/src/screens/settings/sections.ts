@@ -17,6 +17,7 @@ export const SECTIONS: Section[] = [
   { id: 'keys', title: 'API keys', load: () => import('./Keys').then((m) => m.Keys) },
   { id: 'logging', title: 'Logging', load: () => import('./Logging').then((m) => m.Logging) },
   { id: 'redaction', title: 'Redaction', load: () => import('./Redaction').then((m) => m.Redaction) },
+  { id: 'visibility', title: 'Visibility', load: () => import('./Visibility').then((m) => m.Visibility) },
 ];
 
 const administer: Route['allowed'] = (can) => can.administer;
