@@ -403,11 +403,7 @@ test('a resource’s page shows its usage and its last 7 days of activity', { sk
 });
 
 test('a member sees only their own events and no usage of others', { skip, timeout: 60_000 }, async () => {
-  const set = await trail.api(`/api/v1/users/${encodeURIComponent(MEMBER)}`, {
-    method: 'PATCH',
-    body: { password: MEMBER_PASSWORD },
-  });
-  assert.equal(set.status, 200, set.text);
+  await trail.setPassword(MEMBER, MEMBER_PASSWORD);
   const context = await newContext(browser, problems);
   const page = await context.newPage();
   await signIn(page, trail, MEMBER, MEMBER_PASSWORD);

@@ -167,6 +167,12 @@ export class TrailServer {
     return { status: r.status, json, text, headers: r.headers };
   }
 
+  /** Lets a person of the demo data sign in with this password. */
+  async setPassword(login, password) {
+    const r = await this.api(`/api/v1/users/${encodeURIComponent(login)}`, { method: 'PATCH', body: { password } });
+    assert.equal(r.status, 200, r.text);
+  }
+
   /** One page of a search, as the app asks for it (the viewer's time zone). */
   async page(q, limit = 50) {
     const qs = new URLSearchParams({ q, limit: String(limit), tz: TIME_ZONE });

@@ -47,11 +47,7 @@ test(
   'a member has no Settings, is refused at its address, and the API refuses them too',
   { skip, timeout: 60_000 },
   async () => {
-    const set = await trail.api(`/api/v1/users/${encodeURIComponent(MEMBER)}`, {
-      method: 'PATCH',
-      body: { password: MEMBER_PASSWORD },
-    });
-    assert.equal(set.status, 200, set.text);
+    await trail.setPassword(MEMBER, MEMBER_PASSWORD);
     const context = await newContext(browser, problems);
     const page = await context.newPage();
     // A signed-out visit goes to sign-in quietly: no 401 in the console.
@@ -342,6 +338,7 @@ test(
     assert.match(facts, /Throttled\s*query-start: one per 1 min/);
     await effective.scrollIntoViewIfNeeded();
     await screenshot(page, 'settings-logging-effective');
+    await editor.locator('tr[data-type="log"]').scrollIntoViewIfNeeded();
     await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, 'settings-logging');
 
@@ -537,11 +534,7 @@ test(
 
     // An admin sees the rules, read-only, and the API refuses her change anyway.
     const ALICE_PASSWORD = 'alice-settings-e2e-password';
-    const set = await trail.api('/api/v1/users/alice%40company.com', {
-      method: 'PATCH',
-      body: { password: ALICE_PASSWORD },
-    });
-    assert.equal(set.status, 200, set.text);
+    await trail.setPassword('alice@company.com', ALICE_PASSWORD);
     const context = await newContext(browser, problems);
     const hers = await context.newPage();
     await signIn(hers, trail, 'alice@company.com', ALICE_PASSWORD);

@@ -5,6 +5,7 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { describe } from '../api/errors';
 import { Dialog } from './Dialog';
+import { FieldProblem } from './FieldProblem';
 
 interface Props {
   title: string;
@@ -34,11 +35,7 @@ export function Confirm({ title, children, confirm, onConfirm, onClose }: Props)
     <Dialog title={title} onClose={onClose}>
       <div class="dialog-body">
         {children}
-        {problem ? (
-          <p class="field-problem" role="alert">
-            {problem}
-          </p>
-        ) : null}
+        {problem ? <FieldProblem>{problem}</FieldProblem> : null}
         <div class="dialog-actions">
           <button type="button" class="button" onClick={onClose} autoFocus>
             Cancel

@@ -7,6 +7,7 @@ import { useEffect } from 'preact/hooks';
 import { navigate } from '../../app/router';
 import { useSession } from '../../app/session';
 import { Link } from '../../components/Link';
+import { Notice } from '../../components/Notice';
 import { SECTIONS } from './sections';
 
 interface Props {
@@ -14,10 +15,13 @@ interface Props {
   title: string;
   intro: ComponentChildren;
   actions?: ComponentChildren;
+  /** What the last change did (or did not quite do), under the heading. */
+  status?: { text: string; kind?: 'info' | 'warning' } | string | undefined;
   children: ComponentChildren;
 }
 
-export function SettingsPage({ section, title, intro, actions, children }: Props) {
+export function SettingsPage({ section, title, intro, actions, status, children }: Props) {
+  const said = typeof status === 'string' ? { text: status } : status;
   return (
     <div class="settings">
       <nav class="settings-nav" aria-label="Settings">
@@ -40,6 +44,7 @@ export function SettingsPage({ section, title, intro, actions, children }: Props
           </div>
           {actions ? <div class="head-actions">{actions}</div> : null}
         </div>
+        {said ? <Notice kind={said.kind}>{said.text}</Notice> : null}
         {children}
       </div>
     </div>

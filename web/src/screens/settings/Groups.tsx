@@ -3,7 +3,7 @@
 // Only owners change the members of a group the visibility rules name, or of
 // a group nested in one: the server refuses admins, and says so.
 
-import { useId, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { people as peopleApi } from '../../api/endpoints';
 import { admin } from '../../api/settings';
 import type { Group, Person } from '../../api/types';
@@ -12,11 +12,11 @@ import { Confirm } from '../../components/Confirm';
 import { Dialog } from '../../components/Dialog';
 import { EmptyState } from '../../components/EmptyState';
 import { Link } from '../../components/Link';
-import { Notice } from '../../components/Notice';
 import { quote, searchHref } from '../../lib/query';
-import { DialogActions, Field, FormProblem, PeopleList, at, problemOf, type Problem } from './form';
+import { DialogActions, Field, FormProblem, SuggestField, at, peopleOptions, problemOf, type Problem } from './form';
 import { SettingsPage } from './Frame';
 import { groupTree } from './roles';
+import { LoadState, TableHead } from './ui';
 import { useLoad } from './useLoad';
 
 type Doing =
@@ -34,6 +34,7 @@ export function Groups(_: ScreenProps) {
 
   return (
     <SettingsPage
+      status={status}
       section="groups"
       title="Groups"
       intro="Teams of people. A group may sit inside another: it then counts as part of it, for logging settings and for searches such as group:data-team."
@@ -43,13 +44,7 @@ export function Groups(_: ScreenProps) {
         </button>
       }
     >
-      {status ? <Notice>{status}</Notice> : null}
-      {loaded.error ? (
-        <Notice kind="error" title="Groups could not be loaded">
-          {loaded.error}
-        </Notice>
-      ) : null}
-      {!loaded.data && !loaded.error ? <div class="loading" aria-busy="true" aria-label="Loading" /> : null}
+      <LoadState loaded={loaded} what="Groups" />
       {loaded.data && !groups.length ? (
         <EmptyState
           title="No groups yet"
@@ -65,15 +60,7 @@ export function Groups(_: ScreenProps) {
       {groups.length ? (
         <table class="settings-table groups-table">
           <caption class="visually-hidden">Groups</caption>
-          <thead>
-            <tr>
-              <th scope="col">Group</th>
-              <th scope="col">Direct members</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Group', 'Direct members']} />
           <tbody>
             {groupTree(groups).map(({ group, depth }) => (
               <tr key={group.id} data-group={group.name}>
@@ -181,7 +168,9 @@ function CreateGroup({
         }}
       >
         <Field label="Name" hint="For example data-team or contractors." error={at(problem, 'name')}>
-          {(a) => <input {...a} type="text" value={name} required onInput={(e) => setName(e.currentTarget.value)} />}
+          {(a) => (
+            <input {...a} type="text" value={name} required autoFocus onInput={(e) => setName(e.currentTarget.value)} />
+          )}
         </Field>
         <Field label="Inside" hint="Optional: the group this one is part of." error={at(problem, 'parent')}>
           {(a) => (
@@ -213,7 +202,6 @@ function AddMember({
   onClose: () => void;
   onDone: (s: string) => void;
 }) {
-  const list = useId();
   const [login, setLogin] = useState('');
   const [problem, setProblem] = useState<Problem>();
   const [busy, setBusy] = useState(false);
@@ -243,20 +231,16 @@ function AddMember({
           void add();
         }}
       >
-        <Field label="Person" hint="Type a login or a name and choose from the list." error={at(problem, 'login')}>
-          {(a) => (
-            <input
-              {...a}
-              type="text"
-              list={list}
-              value={login}
-              required
-              autoComplete="off"
-              onInput={(e) => setLogin(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <PeopleList id={list} people={candidates} />
+        <SuggestField
+          label="Person"
+          hint="Type a login or a name and choose from the list."
+          error={at(problem, 'login')}
+          value={login}
+          onInput={setLogin}
+          options={peopleOptions(candidates)}
+          required
+          autoFocus
+        />
         <FormProblem problem={problem} />
         <DialogActions busy={busy} submit="Add to the group" onCancel={onClose} />
       </form>

@@ -5,7 +5,7 @@
 // keys, owners' personal keys) are the owners' to make and revoke, and only
 // owners make keys that act as someone else (docs/security.md, "Callers").
 
-import { useId, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { people as peopleApi } from '../../api/endpoints';
 import { admin, type ApiKey, type NewKey, type Scope } from '../../api/settings';
 import type { Person } from '../../api/types';
@@ -16,10 +16,12 @@ import { Dialog } from '../../components/Dialog';
 import { EmptyState } from '../../components/EmptyState';
 import { Notice } from '../../components/Notice';
 import { formatTime } from '../../lib/format';
-import { DialogActions, Field, FormProblem, PeopleList, at, problemOf, type Problem } from './form';
+import { DialogActions, Field, FormProblem, SuggestField, at, peopleOptions, problemOf, type Problem } from './form';
 import { SettingsPage, useIsOwner } from './Frame';
 import { endOfDay } from './dates';
+import { LoadState, OwnersOnly, TableHead } from './ui';
 import { useLoad } from './useLoad';
+import { FieldProblem } from '../../components/FieldProblem';
 
 const SCOPES: { scope: Scope; label: string; hint: string }[] = [
   { scope: 'ingest', label: 'Ingest', hint: 'sends events and sessions, reads nothing; safe to embed in a web page' },
@@ -69,6 +71,7 @@ export function Keys(_: ScreenProps) {
 
   return (
     <SettingsPage
+      status={status}
       section="keys"
       title="API keys"
       intro="Keys let services send events and scripts read the log. A key is shown once, when it is made; Trail keeps only a hash of it."
@@ -78,13 +81,7 @@ export function Keys(_: ScreenProps) {
         </button>
       }
     >
-      {status ? <Notice>{status}</Notice> : null}
-      {loaded.error ? (
-        <Notice kind="error" title="Keys could not be loaded">
-          {loaded.error}
-        </Notice>
-      ) : null}
-      {!loaded.data && !loaded.error ? <div class="loading" aria-busy="true" aria-label="Loading" /> : null}
+      <LoadState loaded={loaded} what="Keys" />
       {loaded.data && !live.length ? (
         <EmptyState
           title="No keys in use"
@@ -120,9 +117,7 @@ export function Keys(_: ScreenProps) {
                       Revoke
                     </button>
                   ) : (
-                    <span class="muted" title="Keys that stand for owners are the owners' to revoke">
-                      Owners only
-                    </span>
+                    <OwnersOnly why="Keys that stand for owners are the owners' to revoke" />
                   )}
                 </td>
               </tr>
@@ -182,25 +177,9 @@ export function Keys(_: ScreenProps) {
   );
 }
 
-function KeyHead({ last }: { last: string }) {
-  return (
-    <thead>
-      <tr>
-        <th scope="col">Name</th>
-        <th scope="col">Key</th>
-        <th scope="col">Scope</th>
-        <th scope="col">Acts as</th>
-        <th scope="col">Allowed from</th>
-        <th scope="col">Created</th>
-        <th scope="col">Last used</th>
-        <th scope="col">{last}</th>
-        <th scope="col">
-          <span class="visually-hidden">Actions</span>
-        </th>
-      </tr>
-    </thead>
-  );
-}
+const KeyHead = ({ last }: { last: string }) => (
+  <TableHead columns={['Name', 'Key', 'Scope', 'Acts as', 'Allowed from', 'Created', 'Last used', last]} />
+);
 
 interface CreateProps {
   owner: boolean;
@@ -211,7 +190,6 @@ interface CreateProps {
 
 function CreateKey({ owner, everyone, onClose, onCreated }: CreateProps) {
   const { me } = useSession();
-  const list = useId();
   const scopeName = useId();
   const [name, setName] = useState('');
   const [scope, setScope] = useState<Scope>('ingest');
@@ -269,7 +247,16 @@ function CreateKey({ owner, everyone, onClose, onCreated }: CreateProps) {
           }}
         >
           <Field label="Name" hint="What uses it, e.g. checkout-service or nightly export." error={at(problem, 'name')}>
-            {(a) => <input {...a} type="text" value={name} required onInput={(e) => setName(e.currentTarget.value)} />}
+            {(a) => (
+              <input
+                {...a}
+                type="text"
+                value={name}
+                required
+                autoFocus
+                onInput={(e) => setName(e.currentTarget.value)}
+              />
+            )}
           </Field>
           <fieldset aria-describedby={at(problem, 'scope') ? `${scopeName}-problem` : undefined}>
             <legend>Scope</legend>
@@ -293,35 +280,24 @@ function CreateKey({ owner, everyone, onClose, onCreated }: CreateProps) {
               </label>
             ))}
             {at(problem, 'scope') ? (
-              <p id={`${scopeName}-problem`} class="field-problem" role="alert">
-                {at(problem, 'scope')}
-              </p>
+              <FieldProblem id={`${scopeName}-problem`}>{at(problem, 'scope')}</FieldProblem>
             ) : null}
           </fieldset>
           {owner ? (
-            <Field
+            <SuggestField
               label="Acts as (optional)"
               hint="A person's login makes a personal key: it acts as them and never exceeds their role. Leave empty for a key of the account."
               error={at(problem, 'user')}
-            >
-              {(a) => (
-                <input
-                  {...a}
-                  type="text"
-                  list={list}
-                  value={user}
-                  autoComplete="off"
-                  onInput={(e) => setUser(e.currentTarget.value)}
-                />
-              )}
-            </Field>
+              value={user}
+              onInput={setUser}
+              options={peopleOptions(everyone)}
+            />
           ) : (
             <label class="check">
               <input type="checkbox" checked={mine} onChange={(e) => setMine(e.currentTarget.checked)} />
               Acts as you ({me.login}): a personal key, held to your role too
             </label>
           )}
-          <PeopleList id={list} people={owner ? everyone : []} />
           <Field
             label="Allowed from (optional)"
             hint="Address ranges the key may be used from, one per line or separated by commas, e.g. 10.0.0.0/8. Empty: anywhere."
@@ -348,6 +324,8 @@ function CreateKey({ owner, everyone, onClose, onCreated }: CreateProps) {
 function SecretKey({ made, onClose }: { made: ApiKey; onClose: () => void }) {
   const box = useRef<HTMLInputElement>(null);
   const [copied, setCopied] = useState<string>();
+  // The key, selected, has the focus: Ctrl+C copies it at once.
+  useEffect(() => box.current?.focus(), []);
   const copy = async (): Promise<void> => {
     box.current?.select();
     try {

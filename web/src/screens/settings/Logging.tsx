@@ -13,12 +13,12 @@ import type { ScreenProps } from '../../app/routes';
 import { Confirm } from '../../components/Confirm';
 import { EmptyState } from '../../components/EmptyState';
 import { Link } from '../../components/Link';
-import { Notice } from '../../components/Notice';
-import { Field, PeopleList, at, type Problem } from './form';
+import { SuggestField, at, peopleOptions, type Problem } from './form';
 import { SettingsPage } from './Frame';
 import { EffectivePanel } from './LoggingEffective';
 import { PolicyEditor } from './LoggingEditor';
 import { keyOf, policyOf, summary, targetLabel, targetOf, withPolicy, type Target } from './logging-model';
+import { LoadState } from './ui';
 import { useLoad } from './useLoad';
 
 export function Logging({ place }: ScreenProps) {
@@ -59,17 +59,12 @@ export function Logging({ place }: ScreenProps) {
 
   return (
     <SettingsPage
+      status={status}
       section="logging"
       title="Logging"
       intro="What Trail records for whom. A person's own setting wins; without one, their nearest group's; without that, the account default; without that, Standard."
     >
-      {status ? <Notice>{status}</Notice> : null}
-      {loaded.error ? (
-        <Notice kind="error" title="The logging settings could not be loaded">
-          {loaded.error}
-        </Notice>
-      ) : null}
-      {!doc && !loaded.error ? <div class="loading" aria-busy="true" aria-label="Loading" /> : null}
+      <LoadState loaded={loaded} what="The logging settings" />
       {doc ? (
         <div class="logging-grid">
           <section class="panel rule-panel" aria-labelledby="rules-title">
@@ -152,7 +147,7 @@ export function Logging({ place }: ScreenProps) {
 
 /** Adds a setting for a person or a group: opens the editor on a new one. */
 function AddTarget({ doc, everyone, groups }: { doc: LoggingSettings; everyone: Person[]; groups: string[] }) {
-  const list = useId();
+  const id = useId();
   const [kind, setKind] = useState<'user' | 'group'>('user');
   const [name, setName] = useState('');
   const [problem, setProblem] = useState<Problem>();
@@ -185,43 +180,26 @@ function AddTarget({ doc, everyone, groups }: { doc: LoggingSettings; everyone: 
     >
       <h3>Add a setting</h3>
       <div class="add-target-row">
-        <label class="visually-hidden" for={`${list}-kind`}>
+        <label class="visually-hidden" for={`${id}-kind`}>
           For a
         </label>
-        <select id={`${list}-kind`} value={kind} onChange={(e) => setKind(e.currentTarget.value as 'user' | 'group')}>
+        <select id={`${id}-kind`} value={kind} onChange={(e) => setKind(e.currentTarget.value as 'user' | 'group')}>
           <option value="user">Person</option>
           <option value="group">Group</option>
         </select>
-        <Field
+        <SuggestField
           label={<span class="visually-hidden">{kind === 'user' ? 'Login' : 'Group name'}</span>}
           error={at(problem, 'name')}
-        >
-          {(a) => (
-            <input
-              {...a}
-              type="text"
-              list={list}
-              value={name}
-              required
-              autoComplete="off"
-              placeholder={kind === 'user' ? 'Login' : 'Group name'}
-              onInput={(e) => setName(e.currentTarget.value)}
-            />
-          )}
-        </Field>
+          value={name}
+          onInput={setName}
+          options={kind === 'user' ? peopleOptions(everyone) : groups.map((g) => ({ value: g }))}
+          placeholder={kind === 'user' ? 'Login' : 'Group name'}
+          required
+        />
         <button type="submit" class="button">
           Add
         </button>
       </div>
-      {kind === 'user' ? (
-        <PeopleList id={list} people={everyone} />
-      ) : (
-        <datalist id={list}>
-          {groups.map((g) => (
-            <option key={g} value={g} />
-          ))}
-        </datalist>
-      )}
     </form>
   );
 }

@@ -6,6 +6,9 @@ import { describe } from '../../api/errors';
 import type { Policy, Preset } from '../../api/settings';
 import type { EventType } from '../../api/types';
 import { MAX_THROTTLE_SECONDS, MODES, records, targetLabel, typeRows, window, type Target } from './logging-model';
+import { AddInput } from './form';
+import { TableHead } from './ui';
+import { FieldProblem } from '../../components/FieldProblem';
 
 interface Props {
   target: Target;
@@ -29,7 +32,6 @@ export function PolicyEditor({ target, saved, types, onSave, onRemove }: Props) 
   const [throttle, setThrottle] = useState<Record<string, string>>(throttleText(start));
   const [extra, setExtra] = useState<string[]>([]);
   const [filter, setFilter] = useState('');
-  const [newType, setNewType] = useState('');
   const [problem, setProblem] = useState<{ type?: string; message: string }>();
   const [busy, setBusy] = useState(false);
 
@@ -82,14 +84,6 @@ export function PolicyEditor({ target, saved, types, onSave, onRemove }: Props) 
     setBusy(false);
   };
 
-  const addType = (): void => {
-    const t = newType.trim();
-    if (!t) return;
-    if (!rows.some((r) => r.name === t)) setExtra([...extra, t]);
-    setFilter(t);
-    setNewType('');
-  };
-
   const discard = (): void => {
     setLevel(start.level);
     setEnable(start.enable);
@@ -140,14 +134,7 @@ export function PolicyEditor({ target, saved, types, onSave, onRemove }: Props) 
       </p>
       <div class="types-scroll">
         <table class="settings-table types-table" aria-labelledby="types-title">
-          <thead>
-            <tr>
-              <th scope="col">Type</th>
-              <th scope="col">Level</th>
-              <th scope="col">Recorded</th>
-              <th scope="col">Throttle window (seconds)</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Type', 'Level', 'Recorded', 'Throttle window (seconds)']} actions={false} />
           <tbody>
             {shown.map((r) => {
               const on = records(draft, r.name, r.level);
@@ -194,20 +181,16 @@ export function PolicyEditor({ target, saved, types, onSave, onRemove }: Props) 
         </table>
         {!shown.length ? <p class="muted types-none">No event type contains “{filter}”.</p> : null}
       </div>
-      <div class="add-type">
-        <label for="new-type">A type not listed (sent by your own code, e.g. my_log)</label>
-        <div class="inline-field">
-          <input id="new-type" type="text" value={newType} onInput={(e) => setNewType(e.currentTarget.value)} />
-          <button type="button" class="button" onClick={addType}>
-            Add the type
-          </button>
-        </div>
-      </div>
-      {problem ? (
-        <p class="field-problem" role="alert">
-          {problem.message}
-        </p>
-      ) : null}
+      <AddInput
+        class="add-type"
+        label="A type not listed (sent by your own code, e.g. my_log)"
+        button="Add the type"
+        onAdd={(t) => {
+          if (!rows.some((r) => r.name === t)) setExtra([...extra, t]);
+          setFilter(t);
+        }}
+      />
+      {problem ? <FieldProblem>{problem.message}</FieldProblem> : null}
       <div class="editor-actions">
         <button type="submit" class="button primary" disabled={busy || !dirty}>
           Save

@@ -1,13 +1,14 @@
 // What one person gets (GET /api/v1/logging-settings/effective?user=), and
 // why: the steps of the rule, the one that won marked.
 
-import { useEffect, useId, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { describe } from '../../api/errors';
 import { admin, type Effective, type LoggingSettings } from '../../api/settings';
 import type { Group, Person } from '../../api/types';
-import { Field, PeopleList } from './form';
+import { SuggestField, peopleOptions } from './form';
 import { modeLabel, summary, window } from './logging-model';
 import { groupDistances } from './roles';
+import { FieldProblem } from '../../components/FieldProblem';
 
 interface Props {
   who: string;
@@ -20,7 +21,6 @@ interface Props {
 }
 
 export function EffectivePanel({ who, doc, everyone, groups, refresh, onWho }: Props) {
-  const list = useId();
   const [typed, setTyped] = useState(who);
   const [answer, setAnswer] = useState<Effective>();
   const [problem, setProblem] = useState<string>();
@@ -51,28 +51,18 @@ export function EffectivePanel({ who, doc, everyone, groups, refresh, onWho }: P
           onWho(typed.trim());
         }}
       >
-        <Field label="Person" hint="Their settings as the server applies them to their next event.">
-          {(a) => (
-            <input
-              {...a}
-              type="text"
-              list={list}
-              value={typed}
-              autoComplete="off"
-              onInput={(e) => setTyped(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <PeopleList id={list} people={everyone} />
+        <SuggestField
+          label="Person"
+          hint="Their settings as the server applies them to their next event."
+          value={typed}
+          onInput={setTyped}
+          options={peopleOptions(everyone)}
+        />
         <button type="submit" class="button">
           Show
         </button>
       </form>
-      {problem ? (
-        <p class="field-problem" role="alert">
-          {problem}
-        </p>
-      ) : null}
+      {problem ? <FieldProblem>{problem}</FieldProblem> : null}
       {answer ? <Explained answer={answer} doc={doc} groups={groups} /> : null}
     </section>
   );

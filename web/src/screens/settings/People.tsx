@@ -12,11 +12,11 @@ import { setParams } from '../../app/router';
 import type { ScreenProps } from '../../app/routes';
 import { Dialog } from '../../components/Dialog';
 import { EmptyState } from '../../components/EmptyState';
-import { Notice } from '../../components/Notice';
 import { dayOf } from '../../lib/format';
 import { DialogActions, Field, FormProblem, at, problemOf, type Problem } from './form';
 import { SettingsPage, useIsOwner } from './Frame';
 import { ROLES, groupTree, groupsOf, mayEdit, roleName, rolesFor } from './roles';
+import { LoadState, OwnersOnly, TableHead } from './ui';
 import { useLoad } from './useLoad';
 
 const FIELDS = {
@@ -46,6 +46,7 @@ export function People({ place }: ScreenProps) {
 
   return (
     <SettingsPage
+      status={status}
       section="people"
       title="People"
       intro="Everyone of the account: those who sign in and those seen in events. A person's role decides what they see and may change."
@@ -55,12 +56,6 @@ export function People({ place }: ScreenProps) {
         </button>
       }
     >
-      {status ? <Notice kind={status.kind}>{status.text}</Notice> : null}
-      {loaded.error ? (
-        <Notice kind="error" title="People could not be loaded">
-          {loaded.error}
-        </Notice>
-      ) : null}
       <div class="settings-toolbar">
         <label class="inline-label">
           Find
@@ -77,7 +72,7 @@ export function People({ place }: ScreenProps) {
           </span>
         ) : null}
       </div>
-      {!loaded.data && !loaded.error ? <div class="loading" aria-busy="true" aria-label="Loading" /> : null}
+      <LoadState loaded={loaded} what="People" />
       {loaded.data && !shown.length ? (
         everyone.length ? (
           <EmptyState
@@ -102,19 +97,7 @@ export function People({ place }: ScreenProps) {
       {shown.length ? (
         <table class="settings-table">
           <caption class="visually-hidden">People</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Login</th>
-              <th scope="col">E-mail</th>
-              <th scope="col">Role</th>
-              <th scope="col">Groups</th>
-              <th scope="col">Joined</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Login', 'E-mail', 'Role', 'Groups', 'Joined']} />
           <tbody>
             {shown.map((p) => (
               <tr key={p.id} data-login={p.login}>
@@ -139,9 +122,7 @@ export function People({ place }: ScreenProps) {
                       Edit
                     </button>
                   ) : (
-                    <span class="muted" title="Only owners change owners">
-                      Owners only
-                    </span>
+                    <OwnersOnly why="Only owners change owners" />
                   )}
                 </td>
               </tr>
@@ -259,6 +240,7 @@ function PersonDialog({ person, groups, owner, onClose, onSaved }: DialogProps) 
               value={login}
               required
               readOnly={!!person}
+              autoFocus={!person}
               autoComplete="off"
               onInput={(e) => setLogin(e.currentTarget.value)}
             />
@@ -266,7 +248,15 @@ function PersonDialog({ person, groups, owner, onClose, onSaved }: DialogProps) 
         </Field>
         <div class="field-row">
           <Field label="Name" error={at(problem, 'name')}>
-            {(a) => <input {...a} type="text" value={name} onInput={(e) => setName(e.currentTarget.value)} />}
+            {(a) => (
+              <input
+                {...a}
+                type="text"
+                value={name}
+                autoFocus={!!person}
+                onInput={(e) => setName(e.currentTarget.value)}
+              />
+            )}
           </Field>
           <Field label="E-mail" error={at(problem, 'email')}>
             {(a) => <input {...a} type="email" value={email} onInput={(e) => setEmail(e.currentTarget.value)} />}

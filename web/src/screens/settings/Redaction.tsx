@@ -12,10 +12,12 @@ import type { Json } from '../../api/types';
 import type { ScreenProps } from '../../app/routes';
 import { JsonSide } from '../../components/events/Changes';
 import { Notice } from '../../components/Notice';
-import { Field } from './form';
+import { AddInput, Field } from './form';
 import { SettingsPage } from './Frame';
 import { SAMPLE, changedPaths, parseSample, places, stored } from './redaction-sample';
+import { LoadState } from './ui';
 import { useLoad } from './useLoad';
+import { FieldProblem } from '../../components/FieldProblem';
 
 const PATTERNS: { pattern: ValuePattern; label: string; hint: string }[] = [
   { pattern: 'credit_card', label: 'Card numbers', hint: '13–19 digits passing the Luhn check' },
@@ -59,16 +61,8 @@ export function Redaction(_: ScreenProps) {
       title="Redaction"
       intro="Secrets are replaced with [REDACTED] before an event is hashed, stored or sent on: the original never reaches the database. Try the rules on a sample event as you change them."
     >
-      {loaded.error ? (
-        <Notice kind="error" title="The redaction rules could not be loaded">
-          {loaded.error}
-        </Notice>
-      ) : null}
-      {saved ? (
-        <RulesEditor saved={saved} onSaved={loaded.reload} />
-      ) : loaded.error ? null : (
-        <div class="loading" aria-busy="true" aria-label="Loading" />
-      )}
+      <LoadState loaded={loaded} what="The redaction rules" />
+      {saved ? <RulesEditor saved={saved} onSaved={loaded.reload} /> : null}
     </SettingsPage>
   );
 }
@@ -76,20 +70,12 @@ export function Redaction(_: ScreenProps) {
 function RulesEditor({ saved, onSaved }: { saved: RedactionRules; onSaved: () => Promise<void> }) {
   const [names, setNames] = useState<Name[]>(() => named(saved.names));
   const [patterns, setPatterns] = useState<Set<ValuePattern>>(() => new Set(saved.patterns));
-  const [newName, setNewName] = useState('');
   const [problem, setProblem] = useState<{ key?: number; message: string }>();
   const [status, setStatus] = useState<string>();
   const [busy, setBusy] = useState(false);
   const draft = rulesOf(names, patterns);
   const dirty = !same(draft, saved);
   const list = useRef<HTMLUListElement>(null);
-
-  const add = (): void => {
-    const value = newName.trim();
-    if (!value) return;
-    setNames([...names, { key: nextKey++, value }]);
-    setNewName('');
-  };
 
   const save = async (): Promise<void> => {
     setBusy(true);
@@ -159,27 +145,14 @@ function RulesEditor({ saved, onSaved }: { saved: RedactionRules; onSaved: () =>
           ))}
         </ul>
         {!names.length ? <p class="muted">No names: only the kinds of values below are hidden.</p> : null}
-        <div class="inline-field add-name">
-          <label class="visually-hidden" for="new-secret-name">
-            A new secret name
-          </label>
-          <input
-            id="new-secret-name"
-            type="text"
-            value={newName}
-            placeholder="e.g. *session_id*"
-            onInput={(e) => setNewName(e.currentTarget.value)}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter') {
-                e.preventDefault();
-                add();
-              }
-            }}
-          />
-          <button type="button" class="button" onClick={add}>
-            Add the name
-          </button>
-        </div>
+        <AddInput
+          class="add-name"
+          label="A new secret name"
+          labelHidden
+          placeholder="e.g. *session_id*"
+          button="Add the name"
+          onAdd={(value) => setNames([...names, { key: nextKey++, value }])}
+        />
         <fieldset class="patterns">
           <legend>Values hidden wherever they appear</legend>
           {PATTERNS.map((p) => (
@@ -200,11 +173,7 @@ function RulesEditor({ saved, onSaved }: { saved: RedactionRules; onSaved: () =>
             </label>
           ))}
         </fieldset>
-        {problem ? (
-          <p class="field-problem" role="alert">
-            {problem.message}
-          </p>
-        ) : null}
+        {problem ? <FieldProblem>{problem.message}</FieldProblem> : null}
         {status && !dirty ? <Notice>{status}</Notice> : null}
         <div class="editor-actions">
           <button type="submit" class="button primary" disabled={busy || !dirty}>
@@ -267,7 +236,7 @@ function Preview({ rules, dirty }: { rules: RedactionRules; dirty: boolean }) {
           <textarea
             {...a}
             class="sample"
-            rows={11}
+            rows={9}
             spellcheck={false}
             value={text}
             onInput={(e) => setText(e.currentTarget.value)}
@@ -280,11 +249,7 @@ function Preview({ rules, dirty }: { rules: RedactionRules; dirty: boolean }) {
           ? `${hidden.length} ${hidden.length === 1 ? 'value' : 'values'} hidden, by ${dirty ? 'your unsaved rules' : 'the saved rules'}.`
           : null}
       </p>
-      {problem ? (
-        <p class="field-problem" role="alert">
-          {problem}
-        </p>
-      ) : null}
+      {problem ? <FieldProblem>{problem}</FieldProblem> : null}
       {result ? (
         <div class="preview-stored" aria-busy={pending}>
           <JsonSide title="What Trail would store" value={result.after} changed={hidden} tone="after" />

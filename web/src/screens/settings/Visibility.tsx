@@ -13,9 +13,12 @@ import type { ScreenProps } from '../../app/routes';
 import { Link } from '../../components/Link';
 import { Notice } from '../../components/Notice';
 import { searchHref } from '../../lib/query';
+import { AddInput } from './form';
 import { SettingsPage, useIsOwner } from './Frame';
 import { endOfDay, lastDay } from './dates';
+import { LoadState, TableHead } from './ui';
 import { useLoad } from './useLoad';
+import { FieldProblem } from '../../components/FieldProblem';
 
 export function Visibility(_: ScreenProps) {
   const loaded = useLoad(() => Promise.all([admin.visibility(), peopleApi.list()]));
@@ -23,21 +26,17 @@ export function Visibility(_: ScreenProps) {
   const [status, setStatus] = useState<string>();
   return (
     <SettingsPage
+      status={status}
       section="visibility"
       title="Visibility"
       intro="Owners see every event, admins every event but the owner-only ones, members their own activity, and auditors only what an owner granted them."
     >
-      {loaded.error ? (
-        <Notice kind="error" title="The visibility rules could not be loaded">
-          {loaded.error}
-        </Notice>
-      ) : null}
+      <LoadState loaded={loaded} what="The visibility rules" />
       {!owner ? (
         <Notice title="Only owners change these rules">
           You can see them; an owner changes them, so that what owners keep to themselves stays with them.
         </Notice>
       ) : null}
-      {status ? <Notice>{status}</Notice> : null}
       {loaded.data ? (
         // Made anew from each saved answer, which is then the form's starting point.
         <RulesForm
@@ -51,9 +50,7 @@ export function Visibility(_: ScreenProps) {
           }}
           onChange={() => setStatus(undefined)}
         />
-      ) : loaded.error ? null : (
-        <div class="loading" aria-busy="true" aria-label="Loading" />
-      )}
+      ) : null}
     </SettingsPage>
   );
 }
@@ -91,7 +88,6 @@ function RulesForm({ saved, everyone, owner, onSaved, onChange }: FormProps) {
   const id = useId();
   const [searches, setSearches] = useState(() => saved.owner_only.map((q) => ({ key: nextKey++, q })));
   const [grants, setGrants] = useState<Row[]>(() => rowsOf(saved.grants));
-  const [newSearch, setNewSearch] = useState('');
   const [problem, setProblem] = useState<{ key?: number; message: string }>();
   const [busy, setBusy] = useState(false);
   const auditors = everyone.filter((p) => p.role === 'auditor').map((p) => p.login);
@@ -135,12 +131,6 @@ function RulesForm({ saved, everyone, owner, onSaved, onChange }: FormProps) {
       setProblem({ key, message });
     }
     setBusy(false);
-  };
-
-  const addSearch = (): void => {
-    if (!newSearch.trim()) return;
-    setSearches([...searches, { key: nextKey++, q: newSearch.trim() }]);
-    setNewSearch('');
   };
 
   const addGrant = (): void => {
@@ -203,27 +193,14 @@ function RulesForm({ saved, everyone, owner, onSaved, onChange }: FormProps) {
           <p class="muted">None: admins see every event.</p>
         )}
         {readOnly ? null : (
-          <div class="inline-field add-search">
-            <label class="visually-hidden" for={`${id}-new`}>
-              A new owner-only search
-            </label>
-            <input
-              id={`${id}-new`}
-              type="text"
-              value={newSearch}
-              placeholder="A search, as in Activity Logs"
-              onInput={(e) => setNewSearch(e.currentTarget.value)}
-              onKeyDown={(e) => {
-                if (e.key === 'Enter') {
-                  e.preventDefault();
-                  addSearch();
-                }
-              }}
-            />
-            <button type="button" class="button" onClick={addSearch}>
-              Add the search
-            </button>
-          </div>
+          <AddInput
+            class="add-search"
+            label="A new owner-only search"
+            labelHidden
+            placeholder="A search, as in Activity Logs"
+            button="Add the search"
+            onAdd={(q) => setSearches([...searches, { key: nextKey++, q }])}
+          />
         )}
       </section>
 
@@ -235,16 +212,7 @@ function RulesForm({ saved, everyone, owner, onSaved, onChange }: FormProps) {
         </p>
         {grants.length ? (
           <table class="settings-table grants-table">
-            <thead>
-              <tr>
-                <th scope="col">Auditor</th>
-                <th scope="col">Sees the events of</th>
-                <th scope="col">Last day</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Auditor', 'Sees the events of', 'Last day']} />
             <tbody>
               {grants.map((g) => {
                 const until = g.dayChanged ? (g.day ? endOfDay(g.day) : null) : g.until;
@@ -318,11 +286,7 @@ function RulesForm({ saved, everyone, owner, onSaved, onChange }: FormProps) {
           </button>
         )}
       </section>
-      {problem ? (
-        <p class="field-problem" role="alert">
-          {problem.message}
-        </p>
-      ) : null}
+      {problem ? <FieldProblem>{problem.message}</FieldProblem> : null}
       {readOnly ? null : (
         <div class="editor-actions">
           <button type="submit" class="button primary" disabled={busy || !dirty}>

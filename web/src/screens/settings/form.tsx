@@ -2,9 +2,10 @@
 // problem, and the API's refusals turned into a problem at the field they name.
 
 import type { ComponentChildren } from 'preact';
-import { useId } from 'preact/hooks';
+import { useId, useState } from 'preact/hooks';
 import { describe } from '../../api/errors';
 import type { Person } from '../../api/types';
+import { FieldProblem } from '../../components/FieldProblem';
 
 export interface Problem {
   /** The form's field the API's message names, when it names one. */
@@ -57,11 +58,7 @@ export function Field({ label, hint, error, class: cls, children }: FieldProps) 
           {hint}
         </p>
       ) : null}
-      {error ? (
-        <p id={`${id}-error`} class="field-problem" role="alert">
-          {error}
-        </p>
-      ) : null}
+      {error ? <FieldProblem id={`${id}-error`}>{error}</FieldProblem> : null}
     </div>
   );
 }
@@ -69,11 +66,7 @@ export function Field({ label, hint, error, class: cls, children }: FieldProps) 
 /** A problem that names no field of the form, under it. */
 export function FormProblem({ problem }: { problem: Problem | undefined }) {
   if (!problem || problem.field) return null;
-  return (
-    <p class="field-problem form-problem" role="alert">
-      {problem.message}
-    </p>
-  );
+  return <FieldProblem class="form-problem">{problem.message}</FieldProblem>;
 }
 
 /** Buttons at the end of a form in a dialog. */
@@ -90,15 +83,95 @@ export function DialogActions({ busy, submit, onCancel }: { busy: boolean; submi
   );
 }
 
-/** Suggestions for a login input (`<input list>`): logins, with names. */
-export function PeopleList({ id, people }: { id: string; people: Person[] }) {
+interface AddProps {
+  label: string;
+  /** The label for screen readers only, where the list above says what it is. */
+  labelHidden?: boolean;
+  button: string;
+  placeholder?: string;
+  class?: string;
+  onAdd: (value: string) => void;
+}
+
+/** A text input and a button (or Enter) that adds what was typed to a list above. */
+export function AddInput({ label, labelHidden = false, button, placeholder, class: cls, onAdd }: AddProps) {
+  const id = useId();
+  const [text, setText] = useState('');
+  const add = (): void => {
+    const value = text.trim();
+    if (!value) return;
+    onAdd(value);
+    setText('');
+  };
   return (
-    <datalist id={id}>
-      {people.map((p) => (
-        <option key={p.id} value={p.login}>
-          {p.name && p.name !== p.login ? p.name : ''}
-        </option>
-      ))}
-    </datalist>
+    <div class={`add-input ${cls ?? ''}`}>
+      <label class={labelHidden ? 'visually-hidden' : ''} for={id}>
+        {label}
+      </label>
+      <div class="inline-field">
+        <input
+          id={id}
+          type="text"
+          value={text}
+          placeholder={placeholder}
+          onInput={(e) => setText(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') {
+              e.preventDefault();
+              add();
+            }
+          }}
+        />
+        <button type="button" class="button" onClick={add}>
+          {button}
+        </button>
+      </div>
+    </div>
   );
 }
+
+interface SuggestProps {
+  label: ComponentChildren;
+  hint?: ComponentChildren;
+  error?: string | undefined;
+  value: string;
+  onInput: (value: string) => void;
+  /** What to suggest while typing: values, with a word on each. */
+  options: { value: string; label?: string | null }[];
+  placeholder?: string;
+  required?: boolean;
+  autoFocus?: boolean;
+}
+
+/** A labelled text field that suggests values as one types (logins, group names). */
+export function SuggestField({ label, hint, error, value, onInput, options, ...input }: SuggestProps) {
+  const list = useId();
+  return (
+    <Field label={label} hint={hint} error={error}>
+      {(a) => (
+        <>
+          <input
+            {...a}
+            {...input}
+            type="text"
+            list={list}
+            value={value}
+            autoComplete="off"
+            onInput={(e) => onInput(e.currentTarget.value)}
+          />
+          <datalist id={list}>
+            {options.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label && o.label !== o.value ? o.label : ''}
+              </option>
+            ))}
+          </datalist>
+        </>
+      )}
+    </Field>
+  );
+}
+
+/** People as suggestions: logins, with names. */
+export const peopleOptions = (people: Person[]): { value: string; label: string | null }[] =>
+  people.map((p) => ({ value: p.login, label: p.name }));

@@ -5,22 +5,20 @@
 
 import type { Json } from '../../api/types';
 
+// Keys in the order the preview lists them (sorted), so that the sample and
+// what would be stored read line by line alike.
 export const SAMPLE = {
-  type: 'query-start',
-  actor: { kind: 'user', id: 'alice@company.com' },
-  resource: { kind: 'query', id: '42', name: 'Top 10 Customers' },
+  changes: { after: { billing: { card_number: '5555555555554444' }, plan: 'pro' }, before: { plan: 'free' } },
+  error: { message: 'Upstream refused the call with Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl' },
   message: 'Executed for alice@company.com with password_hash=5f4dcc3b5aa765d61d8327deb882cf99',
   params: {
-    database: 'sales_db',
     api_token: 'tok_live_8f2k1m9x0q',
     card: '4111 1111 1111 1111',
     contact: 'alice@company.com',
+    database: 'sales_db',
     rows: 10,
   },
-  changes: { before: { plan: 'free' }, after: { plan: 'pro', billing: { card_number: '5555555555554444' } } },
-  error: {
-    message: 'Upstream refused the call with Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl',
-  },
+  type: 'query-start',
 };
 
 /** The places of an event that may hold secrets, as paths. */
