@@ -107,6 +107,7 @@ test('an owner adds a person, puts them in a group and changes their role', { sk
   await dialog.getByRole('alert').filter({ hasText: 'password must be at least 12 characters' }).waitFor();
   assert.equal(await password.getAttribute('aria-invalid'), 'true');
   assert.equal((await apiJson('/api/v1/users')).length, everyone.length, 'nothing was added');
+  assert.doesNotMatch(await dialog.innerText(), /Only owners make owners/, 'an owner may');
   await screenshot(page, 'settings-person');
 
   await password.fill('nina-settings-e2e-password');
@@ -151,6 +152,7 @@ test('an owner adds a person, puts them in a group and changes their role', { sk
     .locator('option')
     .evaluateAll((o) => o.map((x) => x.value));
   assert.deepEqual(roles, ['admin', 'member', 'auditor']);
+  assert.match(await hers.getByRole('dialog').innerText(), /Only owners make owners/);
   await context.close();
   clean();
 });

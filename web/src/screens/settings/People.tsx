@@ -273,7 +273,7 @@ function PersonDialog({ person, groups, owner, onClose, onSaved }: DialogProps) 
               ) : (
                 roleName(role)
               )}
-              : {roleHint}.{owner ? ' Only owners make owners.' : null}
+              : {roleHint}.{owner ? null : ' Only owners make owners.'}
             </>
           }
           error={at(problem, 'role')}
