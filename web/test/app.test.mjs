@@ -1,15 +1,14 @@
 // The web app end to end: a real `trail serve --demo`, the system Chromium, and
 // every check against what the HTTP API answers for the same question.
 
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   ADMIN_KEY,
   OWNER_PASSWORD,
   TrailServer,
-  ensureChromium,
-  ensureTrail,
+  browserSuite,
   newContext,
   parseCsv,
   rowIds,
@@ -19,11 +18,8 @@ import {
   waitForRows,
 } from './helpers.mjs';
 
-const chromium = ensureChromium();
-const skip = chromium.path ? false : `skipped: ${chromium.why}`;
-if (skip) process.stderr.write(`# web tests ${skip}\n`);
-// Under CI (scripts/test-all.sh) a missing browser fails the suite instead of skipping it.
-if (skip && process.env.CI) throw new Error(`CI needs the web tests: ${chromium.why}`);
+const suite = browserSuite();
+const { skip, problems, clean } = suite;
 
 const MEMBER = 'bob@company.com';
 const MEMBER_PASSWORD = 'bob-web-e2e-password-0123';
@@ -31,32 +27,7 @@ const MEMBER_PASSWORD = 'bob-web-e2e-password-0123';
 let trail;
 let browser;
 let owner; // a signed-in owner's context, shared by the tests that read
-const problems = [];
-
-before(async () => {
-  if (skip) return;
-  trail = await TrailServer.start(ensureTrail(), ['--demo']);
-  const { chromium: pw } = await import('playwright-core');
-  browser = await pw.launch({
-    executablePath: chromium.path,
-    headless: true,
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
-  });
-  owner = await newContext(browser, problems);
-  const page = await owner.newPage();
-  await signIn(page, trail, 'owner', OWNER_PASSWORD);
-  await page.close();
-});
-
-after(async () => {
-  await browser?.close();
-  await trail?.stop({ keep: !!process.exitCode });
-});
-
-/** Each test ends with no page error and no Content-Security-Policy violation. */
-function clean() {
-  assert.deepEqual(problems.splice(0), [], 'page errors or CSP violations');
-}
+before(async () => ({ trail, browser, owner } = await suite.ready));
 
 async function ownerPage() {
   const page = await owner.newPage();
@@ -432,11 +403,7 @@ test('a resource’s page shows its usage and its last 7 days of activity', { sk
 });
 
 test('a member sees only their own events and no usage of others', { skip, timeout: 60_000 }, async () => {
-  const set = await trail.api(`/api/v1/users/${encodeURIComponent(MEMBER)}`, {
-    method: 'PATCH',
-    body: { password: MEMBER_PASSWORD },
-  });
-  assert.equal(set.status, 200, set.text);
+  await trail.setPassword(MEMBER, MEMBER_PASSWORD);
   const context = await newContext(browser, problems);
   const page = await context.newPage();
   await signIn(page, trail, MEMBER, MEMBER_PASSWORD);

@@ -9,6 +9,7 @@
 // writes docs/screenshots/), else to $TMPDIR/trail-web-screenshots.
 
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
@@ -26,6 +27,7 @@ export const TIME_ZONE = 'Europe/Berlin';
 export const VIEWPORT = { width: 1280, height: 800 };
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const READY_SECONDS = 300;
 
 // ------------------------------------------------------------------ prerequisites
 
@@ -121,7 +123,9 @@ export class TrailServer {
     this.proc.stdout.pipe(log, { end: false });
     this.proc.stderr.pipe(log, { end: false });
     this.exited = new Promise((r) => this.proc.once('exit', (code, signal) => r({ code, signal })));
-    const deadline = Date.now() + 120_000;
+    // The demo data takes about a minute to load in a debug build, more on a
+    // machine busy with other work.
+    const deadline = Date.now() + READY_SECONDS * 1000;
     while (Date.now() < deadline) {
       const done = await Promise.race([this.exited, sleep(0).then(() => undefined)]);
       if (done) throw new Error(`trail serve exited (${JSON.stringify(done)}); see ${this.logPath}`);
@@ -132,7 +136,9 @@ export class TrailServer {
       }
       await sleep(100);
     }
-    throw new Error(`trail serve did not become ready in 120 s; see ${this.logPath}`);
+    // Not left running behind a failed start.
+    this.proc.kill('SIGTERM');
+    throw new Error(`trail serve did not become ready in ${READY_SECONDS} s; see ${this.logPath}`);
   }
 
   async stop({ keep = false } = {}) {
@@ -161,6 +167,12 @@ export class TrailServer {
     return { status: r.status, json, text, headers: r.headers };
   }
 
+  /** Lets a person of the demo data sign in with this password. */
+  async setPassword(login, password) {
+    const r = await this.api(`/api/v1/users/${encodeURIComponent(login)}`, { method: 'PATCH', body: { password } });
+    assert.equal(r.status, 200, r.text);
+  }
+
   /** One page of a search, as the app asks for it (the viewer's time zone). */
   async page(q, limit = 50) {
     const qs = new URLSearchParams({ q, limit: String(limit), tz: TIME_ZONE });
@@ -183,6 +195,63 @@ export class TrailServer {
       if (!cursor) return out;
     }
   }
+}
+
+// ------------------------------------------------------------------ a test file's setup
+
+/**
+ * What a test file of the app shares: a `trail serve` (with the demo data by
+ * default), the browser, an owner signed in (`owner`, a context), and what
+ * must never happen (`problems`; `clean()` asserts there were none). Set up
+ * before the file's first test and torn down after its last; `skip` says why
+ * there is no browser.
+ */
+export function browserSuite({ args = ['--demo'] } = {}) {
+  const chromium = ensureChromium();
+  const skip = chromium.path ? false : `skipped: ${chromium.why}`;
+  if (skip) process.stderr.write(`# web tests ${skip}\n`);
+  // Under CI (scripts/test-all.sh) a missing browser fails the suite instead of skipping it.
+  if (skip && process.env.CI) throw new Error(`CI needs the web tests: ${chromium.why}`);
+  const suite = {
+    skip,
+    problems: [],
+    trail: undefined,
+    browser: undefined,
+    owner: undefined,
+    /** Each test ends with no page error and no Content-Security-Policy violation. */
+    clean: () => assert.deepEqual(suite.problems.splice(0), [], 'page errors or CSP violations'),
+  };
+  let ready;
+  /** Settles once the setup is done (node:test may start a file's other hooks before it ends). */
+  suite.ready = new Promise((resolve, reject) => (ready = { resolve, reject }));
+  suite.ready.catch(() => {});
+  before(async () => {
+    try {
+      if (!skip) await setUp();
+      ready.resolve(suite);
+    } catch (e) {
+      ready.reject(e);
+      throw e;
+    }
+  });
+  async function setUp() {
+    suite.trail = await TrailServer.start(ensureTrail(), args);
+    const { chromium: pw } = await import('playwright-core');
+    suite.browser = await pw.launch({
+      executablePath: chromium.path,
+      headless: true,
+      args: ['--no-sandbox', '--disable-dev-shm-usage'],
+    });
+    suite.owner = await newContext(suite.browser, suite.problems);
+    const page = await suite.owner.newPage();
+    await signIn(page, suite.trail, 'owner', OWNER_PASSWORD);
+    await page.close();
+  }
+  after(async () => {
+    await suite.browser?.close();
+    await suite.trail?.stop({ keep: !!process.exitCode });
+  });
+  return suite;
 }
 
 // ------------------------------------------------------------------ browser

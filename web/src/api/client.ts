@@ -41,6 +41,14 @@ function csrfToken(): string | undefined {
   return pair?.slice(CSRF_COOKIE.length + 1) || undefined;
 }
 
+/**
+ * Whether this browser holds a session: signing in sets the readable CSRF
+ * cookie beside the session's, with the same lifetime, and signing out clears
+ * both. Without it, asking `/auth/me` would only earn a 401 (which the browser
+ * logs in its console).
+ */
+export const hasSession = (): boolean => csrfToken() !== undefined;
+
 function headers(method: string, body: unknown): Headers {
   const h = new Headers({ Accept: 'application/json' });
   if (body !== undefined) h.set('Content-Type', 'application/json');

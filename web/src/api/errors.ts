@@ -69,11 +69,16 @@ function plainWords(status: number, message: string, retryAfter: string | null):
   }
 }
 
-/** Starts with a capital and ends with a full stop, as the rest of the UI does. */
+/**
+ * Starts with a capital and ends with a full stop, as the rest of the UI does;
+ * a field named as the API names it (`allowed_ips: …`, `expires_at must …`,
+ * `users.bob: …`) keeps its spelling.
+ */
 function sentence(s: string): string {
   const t = s.trim();
   if (!t) return t;
-  const first = t.charAt(0).toUpperCase() + t.slice(1);
+  const fieldFirst = /^[a-z][\w.]*[_.][\w.]*\b|^[a-z]\w*:/.test(t);
+  const first = fieldFirst ? t : t.charAt(0).toUpperCase() + t.slice(1);
   return /[.!?]$/.test(first) ? first : `${first}.`;
 }
 

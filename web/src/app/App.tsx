@@ -4,7 +4,7 @@
 
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { auth } from '../api/endpoints';
-import { onSignedOut } from '../api/client';
+import { hasSession, onSignedOut } from '../api/client';
 import { ApiError, describe } from '../api/errors';
 import type { Me } from '../api/types';
 import { SignIn } from '../screens/signin/SignIn';
@@ -22,6 +22,10 @@ export function App() {
 
   useEffect(() => {
     onSignedOut(() => setWho({ state: 'signed-out' }));
+    if (!hasSession()) {
+      setWho({ state: 'signed-out' });
+      return;
+    }
     auth
       .me()
       .then((me) => setWho({ state: 'signed-in', me }))

@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Link } from '../components/Link';
 import { Notice } from '../components/Notice';
+import { NotAllowed } from '../screens/notallowed/NotAllowed';
 import { NotFound } from '../screens/notfound/NotFound';
 import { describe } from '../api/errors';
 import { match, type Place } from './router';
@@ -14,7 +15,8 @@ import { UserMenu } from './UserMenu';
 export function Shell({ place }: { place: Place }) {
   const { can } = useSession();
   const found = findRoute(place.path);
-  const title = found ? found.route.title : 'Not found';
+  const allowed = !!found && (!found.route.allowed || found.route.allowed(can));
+  const title = !found ? 'Not found' : allowed ? found.route.title : 'Not allowed';
   useEffect(() => {
     document.title = `${title} · Trail`;
   }, [title]);
@@ -42,10 +44,12 @@ export function Shell({ place }: { place: Place }) {
         <UserMenu />
       </header>
       <main id="main" class="screen" tabIndex={-1}>
-        {found && (!found.route.allowed || found.route.allowed(can)) ? (
+        {!found ? (
+          <NotFound />
+        ) : allowed ? (
           <RouteView route={found.route} params={found.params} place={place} />
         ) : (
-          <NotFound />
+          <NotAllowed />
         )}
       </main>
     </div>

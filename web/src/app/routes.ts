@@ -10,6 +10,7 @@ import type { ComponentType } from 'preact';
 import type { Abilities } from './permissions';
 import type { Place } from './router';
 import { ActivityLogs } from '../screens/activity/ActivityLogs';
+import { SETTINGS_ROUTES } from '../screens/settings/sections';
 
 export interface ScreenProps {
   /** The named parts of the path, e.g. `kind` and `id` of `/entities/:kind/:id`. */
@@ -43,6 +44,8 @@ export const ROUTES: Route[] = [
     title: 'Resource',
     screen: { load: () => import('../screens/entity/EntityPage').then((m) => m.EntityPage) },
   },
+  // The Settings sections (screens/settings/sections.ts), for owners and admins.
+  ...SETTINGS_ROUTES,
 ];
 
 export const NAV = ROUTES.filter((r) => r.nav).sort((a, b) => (a.nav?.order ?? 0) - (b.nav?.order ?? 0));

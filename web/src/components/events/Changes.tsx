@@ -41,7 +41,8 @@ function isChanged(path: string, changed: string[]): boolean {
 /** The braces around the whole object are never a change of their own. */
 const isFrame = (l: Line): boolean => l.depth === 0 && (l.text === '{' || l.text === '}');
 
-function Side({
+/** A JSON value as indented lines, those of the `changed` fields (dotted paths) marked. */
+export function JsonSide({
   title,
   value,
   changed,
@@ -88,8 +89,8 @@ export function ChangesView({ changes }: { changes: Changes }) {
         ))}
       </ul>
       <div class="json-pair">
-        <Side title="Before" value={changes.before} changed={changed} tone="before" />
-        <Side title="After" value={changes.after} changed={changed} tone="after" />
+        <JsonSide title="Before" value={changes.before} changed={changed} tone="before" />
+        <JsonSide title="After" value={changes.after} changed={changed} tone="after" />
       </div>
     </div>
   );
