@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (8, include_str!("../migrations/0008_usage.sql")),
     (9, include_str!("../migrations/0009_error_sessions.sql")),
     (10, include_str!("../migrations/0010_usage_partitions.sql")),
+    (11, include_str!("../migrations/0011_cells_by_cuboid.sql")),
 ];
 
 /// The advisory lock that serialises migrations ("trail" in ASCII), so servers
