@@ -1,0 +1,5 @@
+import type { TabProps } from './tab';
+
+export function ErrorsTab(_: TabProps) {
+  return <p>Errors</p>;
+}

@@ -1,0 +1,5 @@
+import type { TabProps } from './tab';
+
+export function EventsTab(_: TabProps) {
+  return <p>Events</p>;
+}

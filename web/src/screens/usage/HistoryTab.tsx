@@ -1,0 +1,5 @@
+import type { TabProps } from './tab';
+
+export function HistoryTab(_: TabProps) {
+  return <p>History</p>;
+}

@@ -1,0 +1,5 @@
+import type { TabProps } from './tab';
+
+export function PerformanceTab(_: TabProps) {
+  return <p>Performance</p>;
+}

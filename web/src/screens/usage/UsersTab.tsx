@@ -1,0 +1,5 @@
+import type { TabProps } from './tab';
+
+export function UsersTab(_: TabProps) {
+  return <p>Users</p>;
+}
