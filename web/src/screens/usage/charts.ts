@@ -50,6 +50,10 @@ const ZOOM = [
 ];
 
 const SELECTED = '#c2410c';
+
+const short = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+/** `1.2K`: axis labels that fit. */
+const compact = (v: number): string => short.format(v);
 const FADED = 0.25;
 
 export interface Bars {
@@ -76,7 +80,7 @@ export function barOption({ names, values, selected, unit, more }: Bars): ChartO
         return tooltip(names[i] ?? '', [{ name: unit, value: formatCount(values[i] ?? 0) }, ...(more?.(i) ?? [])]);
       },
     },
-    xAxis: { type: 'value', minInterval: 1 },
+    xAxis: { type: 'value', minInterval: 1, splitNumber: 3, axisLabel: { formatter: compact } },
     yAxis: { type: 'category', data: names, inverse: true, axisLabel: { width: 180, overflow: 'truncate' } },
     series: [
       {
@@ -97,7 +101,8 @@ export function barOption({ names, values, selected, unit, more }: Bars): ChartO
 
 export interface Lines {
   span: Span;
-  series: { name: string; values: number[]; color?: string; dashed?: boolean }[];
+  /** Values per bucket; null leaves a gap (nothing to measure there). */
+  series: { name: string; values: (number | null)[]; color?: string | undefined; dashed?: boolean }[];
   /** The tooltip's unit after each value: ` ms`. */
   suffix?: string;
   stacked?: boolean;
@@ -121,14 +126,15 @@ export function lineOption({ span, series, suffix = '', stacked = false, area = 
           labels[i] ?? '',
           list.map((p) => ({
             name: p.seriesName ?? '',
-            value: `${formatCount(Math.round(Number(p.value ?? 0)))}${suffix}`,
+            value:
+              p.value === null || p.value === undefined ? '—' : `${formatCount(Math.round(Number(p.value)))}${suffix}`,
             color: typeof p.color === 'string' ? p.color : undefined,
           })),
         );
       },
     },
     xAxis: { type: 'category', data: labels, boundaryGap: false },
-    yAxis: { type: 'value', minInterval: 1 },
+    yAxis: { type: 'value', minInterval: 1, axisLabel: { formatter: compact } },
     dataZoom: ZOOM,
     series: series.map((s) => ({
       type: 'line',
@@ -139,6 +145,8 @@ export function lineOption({ span, series, suffix = '', stacked = false, area = 
       areaStyle: area ? { opacity: 0.18 } : undefined,
       lineStyle: s.dashed ? { type: 'dashed' } : undefined,
       showSymbol: buckets.length <= 40,
+      // A click on the line (or its area) counts, not only on its points.
+      triggerEvent: true,
       symbolSize: 6,
       cursor: 'pointer',
       emphasis: { focus: 'series' },

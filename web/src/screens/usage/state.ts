@@ -172,6 +172,8 @@ export function apiQuery(state: Pick<UsageState, 'tab' | 'filters' | 'drill'>, e
 
 /** How a drill-down's filter reads: `package Chem`. */
 export function drillLabel(d: Pick<Drill, 'field' | 'value'>): string {
+  const many = d.value.split(',');
+  if (d.field === 'user' && many.length > 1) return `${many.length} people`;
   const what = { package: 'package', user: 'person', type: 'event type', kind: 'resource kind' }[d.field];
   return `${what} ${d.value}`;
 }
