@@ -104,6 +104,18 @@ async function facts(panel, section) {
   return Object.fromEntries(pairs);
 }
 
+/** Waits until the panel shows `name` as `want` (figures that load after the panel opens). */
+async function waitForFact(panel, name, want) {
+  const dd = panel
+    .locator('.facts > div')
+    .filter({ has: panel.page().locator('dt', { hasText: name }) })
+    .locator('dd');
+  await dd
+    .filter({ hasText: new RegExp(`^${want}$`) })
+    .first()
+    .waitFor();
+}
+
 const n = (v) => v.toLocaleString('en-US');
 
 /** Every bucket of a span, as the app lays out a time axis. */
@@ -166,7 +178,7 @@ test(
       narrowed.series[0].data,
       ofChem.top_users.map((p) => p.events),
     );
-    assert.equal(shown.Sessions, n(ofChem.cards.sessions.current));
+    await waitForFact(panel, 'Sessions', n(ofChem.cards.sessions.current));
     await screenshot(page, 'usage-overview-selected');
 
     // Escape closes the panel, and the chart shows everyone again.
@@ -204,27 +216,43 @@ test(
     );
     await screenshot(page, 'usage-packages');
 
-    // Click a dot of the person drawn last (on top of the others): the panel shows that dot's person, day and count.
-    const top = scatter.series.length - 1;
-    const first = scatter.series[top];
-    const [col, , events, row] = first.data[0];
-    const day = new Date(buckets(api.span)[col]).toISOString().slice(0, 10);
-    const name = api.packages[row].package;
-    await clickChart(page, 'Packages over time, by person', top, 0);
+    // Click a dot (dots of a busy bucket overlap: whichever is on top): the panel shows that dot's
+    // person, day and count, as the API has them, and the package's figures.
+    await clickChart(page, 'Packages over time, by person', scatter.series.length - 1, 0);
     await page.waitForURL(/dot=/);
+    const hit = new URL(page.url()).searchParams;
+    const name = hit.get('sel').replace(/^package:/, '');
+    const [bucket, user] = hit.get('dot').split('~');
+    const dot = api.dots.find((d) => d.name === name && d.user === user && Date.parse(d.bucket) === Date.parse(bucket));
+    assert.ok(dot, `the clicked dot ${hit} is one of the API's`);
     const panel = page.locator('aside.detail');
     await panel.getByRole('heading', { name, exact: true }).waitFor();
     const point = await facts(panel, 'Selected point');
-    assert.equal(point.Person, first.name);
-    assert.equal(point['Day (UTC)'], day);
-    assert.equal(point.Events, n(events));
-    const summary = api.packages[row];
+    assert.equal(point.Person, people.get(user));
+    assert.equal(point['Day (UTC)'], bucket.slice(0, 10));
+    assert.equal(point.Events, n(dot.events));
+    const summary = api.packages.find((p) => p.package === name);
     const period = await facts(panel, 'In this period');
     assert.equal(period.Events, n(summary.events));
     assert.equal(period.People, n(summary.users));
-    // The scatter now shows the package alone, one row per person.
+
+    // The scatter now shows the package alone, one row per person (the linked chart): every dot of it,
+    // none overlapping, and a click on one of them shows that one.
     const alone = await chartData(page, `${name}: who used it, when`);
-    assert.equal(alone.series.flatMap((s) => s.data).length, api.dots.filter((d) => d.name === name).length);
+    const mine = api.dots.filter((d) => d.name === name);
+    assert.equal(alone.series.flatMap((s) => s.data).length, mine.length);
+    const si = alone.series.findIndex((s) => s.name !== people.get(user) && s.data.length > 2);
+    const di = Math.floor(alone.series[si].data.length / 2);
+    const [col, , events, row] = alone.series[si].data[di];
+    await clickChart(page, `${name}: who used it, when`, si, di);
+    await page.waitForFunction(
+      (d) => new URL(location.href).searchParams.get('dot')?.startsWith(d),
+      new Date(buckets(api.span)[col]).toISOString(),
+    );
+    const again = await facts(panel, 'Selected point');
+    assert.equal(again.Person, alone.y[0][row]);
+    assert.equal(again.Person, alone.series[si].name);
+    assert.equal(again.Events, n(events));
     await screenshot(page, 'usage-packages-selected');
 
     // Details: Functions of that package, with the derived filter; Back returns to the same view.
@@ -256,6 +284,424 @@ test(
     );
     assert.equal(await bar.count(), 0);
     await page.close();
+    clean();
+  },
+);
+
+test(
+  'Functions: the table is the API’s answer; a function’s panel lists its runs with inputs and outputs',
+  { skip, timeout: 90_000 },
+  async () => {
+    const page = await owner.newPage();
+    const api = await view('functions', { range: '30d' });
+    const f = api.functions[0];
+    const name = `${f.function.package}:${f.function.label}`;
+    await page.goto(`${trail.url}/usage/functions?range=30d`);
+    await page.locator('.datatable tbody tr').first().waitFor();
+    const ids = await page.locator('.datatable tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.id));
+    assert.deepEqual(
+      ids,
+      api.functions.map((x) => `${x.function.package}:${x.function.label}`),
+    );
+    const cells = await page.locator('.datatable tbody tr').first().locator('td').allInnerTexts();
+    assert.equal(cells[2], n(f.runs));
+    assert.equal(cells[3], n(f.users));
+    await screenshot(page, 'usage-functions');
+
+    // Enter on the first row opens its panel: figures, and the runs the API lists, newest first.
+    await page.locator('.datatable tbody tr').first().focus();
+    await page.keyboard.press('Enter');
+    const panel = page.locator('aside.detail');
+    await panel.getByRole('heading', { name, exact: true }).waitFor();
+    assert.equal((await facts(panel, 'In this period')).Runs, n(f.runs));
+    const runs = await view('runs', {
+      range: '30d',
+      kind: f.function.kind,
+      function: f.function.function,
+      package: f.function.package,
+      limit: '20',
+    });
+    const list = panel.getByRole('list', { name: 'Runs, newest first' });
+    await list.locator('li').first().waitFor();
+    const shown = await list.locator(':scope > li').evaluateAll((items) =>
+      items.map((li) => ({
+        user: li.querySelector('.ua-runs-head > span').innerText,
+        params: [...li.querySelectorAll('.ua-params li')].map((p) => p.innerText),
+      })),
+    );
+    assert.deepEqual(
+      shown.map((r) => r.user),
+      runs.runs.map((r) => r.user),
+    );
+    const first = runs.runs[0];
+    assert.deepEqual(
+      shown[0].params,
+      Object.entries(first.params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`),
+    );
+    await screenshot(page, 'usage-functions-runs');
+    // A run opens its event in Activity Logs.
+    await list.locator('li').first().getByRole('link').click();
+    await page.waitForURL(new RegExp(`/activity\\?event=${first.event_id}`));
+    await page.locator('aside.detail').getByRole('heading').first().waitFor();
+    await page.close();
+    clean();
+  },
+);
+
+test(
+  'Events: sources and types are the API’s answer; a type’s bar fills the panel and narrows the people to those who did it',
+  { skip, timeout: 90_000 },
+  async () => {
+    const page = await owner.newPage();
+    await page.goto(`${trail.url}/usage/events?range=7d`);
+    const sources = await chartData(page, 'Events per source over time');
+    const types = await chartData(page, 'Most frequent event types');
+    const api = await view('events', { range: '7d', top: '12' });
+    const bucket = buckets(api.span);
+    for (const s of api.by_source) {
+      const at = new Map(s.points.map((p) => [Date.parse(p.bucket), p.count]));
+      const drawn = sources.series.find((x) => x.name === s.key);
+      assert.deepEqual(
+        drawn.data,
+        bucket.map((t) => at.get(t) ?? 0),
+        s.key,
+      );
+    }
+    assert.deepEqual(
+      types.y[0],
+      api.by_type.map((t) => t.key),
+    );
+    await screenshot(page, 'usage-events');
+
+    const i = 1;
+    const type = api.by_type[i];
+    await clickChart(page, 'Most frequent event types', 0, i);
+    const panel = page.locator('aside.detail');
+    await panel.getByRole('heading', { name: type.key, exact: true }).waitFor();
+    assert.equal((await facts(panel, 'In this period')).Events, n(type.total));
+    const did = await view('events', { range: '7d', top: '12', types: type.key });
+    const people = await chartData(page, `People who did ${type.key}`);
+    assert.deepEqual(
+      people.y[0],
+      did.by_user.map((p) => p.user.login),
+    );
+    const who = await view('overview', { range: '7d', types: type.key, top: '1' });
+    await waitForFact(panel, 'People', n(who.cards.active_users.current));
+    await page.close();
+    clean();
+  },
+);
+
+test(
+  'Errors: the groups are the API’s answer; a group’s panel shows the actions before it and its occurrences',
+  { skip, timeout: 90_000 },
+  async () => {
+    const page = await owner.newPage();
+    await page.goto(`${trail.url}/usage/errors?range=30d`);
+    await page.locator('.datatable tbody tr').first().waitFor();
+    const api = await view('errors', { range: '30d' });
+    const ids = await page.locator('.datatable tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.id));
+    assert.deepEqual(
+      ids,
+      api.groups.map((g) => g.signature),
+    );
+    await screenshot(page, 'usage-errors');
+
+    // A package's bar lists only the groups seen in that package.
+    const perPackage = await chartData(page, 'Errors per package');
+    const pkg = perPackage.y[0][0];
+    await clickChart(page, 'Errors per package', 0, 0);
+    await page.waitForURL(/pick=package/);
+    await page.getByRole('heading', { name: new RegExp(`^Errors in ${pkg}`) }).waitFor();
+    const inPkg = await page.locator('.datatable tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.id));
+    assert.deepEqual(
+      inPkg,
+      api.groups.filter((g) => g.packages.some((p) => p.name === pkg)).map((g) => g.signature),
+    );
+
+    const g = api.groups[0];
+    await page.locator(`.datatable tbody tr[data-id="${g.signature}"]`).click();
+    const panel = page.locator('aside.detail');
+    await panel.getByRole('heading', { name: g.message }).waitFor();
+    assert.equal((await facts(panel, 'In this period')).Occurrences, n(g.occurrences));
+    const detail = await view(`errors/${g.signature}`, { range: '30d' });
+    const before = panel.getByRole('table', { name: 'Actions before the error' });
+    await before.waitFor();
+    const types = await before.locator('tbody th').allInnerTexts();
+    assert.deepEqual(types.sort(), detail.preceding.map((p) => p.type).sort());
+    const occurrences = panel.getByRole('list', { name: 'Newest occurrences' });
+    assert.equal(await occurrences.locator('li').count(), detail.occurrences.length);
+    await screenshot(page, 'usage-errors-group');
+    // An occurrence opens in Activity Logs.
+    await occurrences.locator('li').first().getByRole('link').click();
+    await page.waitForURL(new RegExp(`/activity\\?event=${detail.occurrences[0].id}`));
+    await page.locator('aside.detail').getByText(g.message).first().waitFor();
+    await page.close();
+    clean();
+  },
+);
+
+test(
+  'Performance: the slowest operations are the API’s; a bar shows that operation’s quantiles over time',
+  { skip, timeout: 90_000 },
+  async () => {
+    const page = await owner.newPage();
+    await page.goto(`${trail.url}/usage/performance?range=30d`);
+    const bars = await chartData(page, 'Slowest operations (p90)');
+    const api = await view('performance', { range: '30d' });
+    const top = api.operations.slice(0, 15);
+    assert.deepEqual(
+      bars.series[0].data,
+      top.map((o) => Math.round(o.durations.p90)),
+    );
+    const slow = await page
+      .locator('#ua-slowest ~ .datatable tbody tr')
+      .evaluateAll((rows) => rows.map((r) => r.dataset.id));
+    assert.deepEqual(
+      slow,
+      api.slowest.map((e) => e.id),
+    );
+    await screenshot(page, 'usage-performance');
+
+    const i = 2;
+    const op = top[i];
+    await clickChart(page, 'Slowest operations (p90)', 0, i);
+    const panel = page.locator('aside.detail');
+    await panel.getByRole('heading', { name: op.label || op.type, exact: true }).waitFor();
+    assert.equal((await facts(panel, 'In this period')).Runs, n(op.durations.count));
+    await page.waitForFunction(
+      (want) => document.querySelector('.ua-figure-note')?.closest('.ua-pair')?.innerText.includes(want),
+      `${op.label} (${op.type}).`,
+    );
+    const line = await chartData(page, 'Duration over time');
+    const at = new Map(op.per_bucket.map((b) => [Date.parse(b.bucket), b.durations.p90]));
+    assert.deepEqual(
+      line.series.find((s) => s.name === 'p90').data,
+      buckets(api.span).map((t) => (at.has(t) ? Math.round(at.get(t)) : null)),
+    );
+    await page.close();
+    clean();
+  },
+);
+
+test(
+  'Users: the clusters and the groups against them are the API’s answer; a cluster drills into its people’s usage',
+  { skip, timeout: 90_000 },
+  async () => {
+    const page = await owner.newPage();
+    await page.goto(`${trail.url}/usage/users?range=90d`);
+    const chartOf = await chartData(page, 'People per cluster, by group');
+    const api = await view('patterns', { range: '90d' });
+    assert.deepEqual(
+      chartOf.series.map((s) => s.name),
+      api.by_group.groups,
+    );
+    assert.deepEqual(
+      chartOf.series.map((s) => s.data),
+      api.by_group.counts,
+    );
+    assert.match(
+      await page.locator('#ua-contingency + .ua-figure-note').innerText(),
+      new RegExp(`Cramér’s V ${api.by_group.cramers_v.toFixed(2)}`),
+    );
+    const cards = page.getByRole('list', { name: 'Clusters' }).locator(':scope > li');
+    assert.equal(await cards.count(), api.clusters.length);
+    await screenshot(page, 'usage-users');
+
+    const c = api.clusters[1];
+    await clickChart(page, 'People per cluster, by group', 0, 1);
+    const panel = page.locator('aside.detail');
+    await panel.getByRole('heading', { name: `Cluster ${c.id}`, exact: true }).waitFor();
+    const members = await panel.locator('.ua-members li').allInnerTexts();
+    assert.deepEqual(
+      members,
+      c.users.map((u) => (u.name ? `${u.name} (${u.login})` : u.login)),
+    );
+    await panel.getByRole('button', { name: 'Details: their usage' }).click();
+    await page.waitForURL(/\/usage\/overview\?.*drill=user/);
+    const ofThem = await view('overview', { range: '90d', users: c.users.map((u) => u.login).join(',') });
+    const people = await chartData(page, 'Activity per user');
+    assert.deepEqual(
+      people.y[0],
+      ofThem.top_users.map((p) => p.user.login),
+    );
+    assert.match(
+      await page.getByRole('region', { name: 'Drill-down' }).innerText(),
+      new RegExp(`${c.users.length} people`),
+    );
+    await page.close();
+    clean();
+  },
+);
+
+test(
+  'Data history: a resource found by name shows its origin graph; a source opens its own history',
+  { skip, timeout: 90_000 },
+  async () => {
+    const page = await owner.newPage();
+    await page.goto(`${trail.url}/usage/history?range=90d`);
+    await page.getByRole('heading', { name: 'Choose a resource' }).waitFor();
+    const box = page.getByRole('combobox', { name: 'Name or id' });
+    await box.fill('custom');
+    const option = page.getByRole('option', { name: /customers/ });
+    await option.waitFor();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/kind=table&id=/);
+    const id = new URL(page.url()).searchParams.get('id');
+    const api = await view(`history/table/${id}`, { range: '90d' });
+    const graph = await page.locator(chart('Where it came from')).evaluate((b) => {
+      const s = b.chart.getOption().series[0];
+      return { nodes: s.data.map((d) => d.name), links: s.links.map((l) => l.value) };
+    });
+    const names = new Set(
+      [api.resource, ...api.origin.flatMap((e) => [e.from, e.to])].map((x) => `${x.kind} ${x.name ?? x.id}`),
+    );
+    assert.deepEqual([...graph.nodes].sort(), [...names].sort());
+    assert.deepEqual(
+      graph.links,
+      api.origin.map((e) => e.count),
+    );
+    const actions = await page.locator('#ua-actions + table tbody th').allInnerTexts();
+    assert.deepEqual(
+      actions,
+      api.actions.map((a) => a.action),
+    );
+    await screenshot(page, 'usage-history');
+
+    // The source's node: its panel, then its own history.
+    const source = api.origin[0].from;
+    const index = graph.nodes.indexOf(`${source.kind} ${source.name ?? source.id}`);
+    const at = await page.locator(chart('Where it came from')).evaluate((b, i) => {
+      const c = b.chart;
+      const d = c.getOption().series[0].data[i];
+      const [x, y] = c.convertToPixel({ seriesIndex: 0 }, [d.x, d.y]);
+      const r = b.getBoundingClientRect();
+      return { x: r.left + x, y: r.top + y };
+    }, index);
+    await page.mouse.click(at.x, at.y);
+    const panel = page.locator('aside.detail');
+    await panel.getByRole('heading', { name: source.name ?? source.id, exact: true }).waitFor();
+    assert.equal((await facts(panel, 'In this history'))['Went into'], `table ${api.resource.name}`);
+    await panel.getByRole('link', { name: 'Details: its own history' }).click();
+    await page.waitForURL(new RegExp(`kind=${source.kind}&id=${source.id}`));
+    await page
+      .getByRole('heading', { name: new RegExp(source.name ?? source.id) })
+      .first()
+      .waitFor();
+    await page.close();
+    clean();
+  },
+);
+
+test(
+  'The toolbox’s filters are in the address and apply to every tab; Back and Forward walk the tabs',
+  { skip, timeout: 90_000 },
+  async () => {
+    const page = await owner.newPage();
+    await page.goto(`${trail.url}/usage/overview`);
+    await chartData(page, 'Users per package');
+    // Date: Last 7 days.
+    await page.locator('.choice-button', { hasText: 'Date:' }).click();
+    await page.getByRole('radio', { name: 'Last 7 days' }).click();
+    await page.waitForURL(/range=7d/);
+    // Groups: data-team.
+    await page.locator('.choice-button', { hasText: 'Groups:' }).click();
+    await page.getByRole('checkbox', { name: 'data-team' }).check();
+    await page.waitForURL(/groups=data-team/);
+    await page.keyboard.press('Escape');
+    const api = await view('overview', { range: '7d', groups: 'data-team' });
+    await page.waitForFunction(
+      ([s, want]) => JSON.stringify(document.querySelector(s)?.chart?.getOption()?.yAxis?.[0]?.data) === want,
+      [chart('Activity per user'), JSON.stringify(api.top_users.map((p) => p.user.login))],
+    );
+    await screenshot(page, 'usage-filters');
+
+    // Another tab keeps the filters; Back returns to the Overview with them.
+    await page.getByRole('navigation', { name: 'Usage Analysis tabs' }).getByRole('link', { name: 'Packages' }).click();
+    await page.waitForURL(/\/usage\/packages\?range=7d&groups=data-team/);
+    const pk = await view('packages', { range: '7d', groups: 'data-team' });
+    const bars = await chartData(page, 'Events per package');
+    assert.deepEqual(
+      bars.series[0].data,
+      pk.packages.map((p) => p.events),
+    );
+    await page.goBack();
+    await page.waitForURL(/\/usage\/overview\?range=7d&groups=data-team/);
+    await chartData(page, 'Users per package');
+    await page.goForward();
+    await page.waitForURL(/\/usage\/packages/);
+    await chartData(page, 'Events per package');
+
+    // Performance is kept per operation: the people filters do not apply there, and it says so.
+    await page.getByRole('link', { name: 'Performance' }).click();
+    await page.getByText('the group and people filters do not apply to this tab').waitFor();
+    await chartData(page, 'Slowest operations (p90)');
+    await page.close();
+    clean();
+  },
+);
+
+test(
+  'API errors read in plain words; a view with nothing in it says what to do',
+  { skip, timeout: 60_000 },
+  async () => {
+    const page = await owner.newPage();
+    await page.goto(`${trail.url}/usage/overview?range=2026-12-01..2026-11-01`);
+    const alert = page.getByRole('alert').filter({ hasText: 'Could not load the overview' });
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /range/i);
+    await page.goto(`${trail.url}/usage/packages?packages=NoSuchPackage`);
+    await page.getByRole('heading', { name: 'No package was used in this period' }).waitFor();
+    assert.match(await page.locator('.empty').innerText(), /longer date range or fewer filters/);
+    await screenshot(page, 'usage-empty');
+    await page.close();
+    clean();
+  },
+);
+
+test(
+  'A member sees only their own usage and no Performance; an auditor has no Usage Analysis',
+  { skip, timeout: 90_000 },
+  async () => {
+    const MEMBER = 'carol@company.com';
+    const PASSWORD = 'carol-usage-e2e-password-0123';
+    const set = await trail.api(`/api/v1/users/${encodeURIComponent(MEMBER)}`, {
+      method: 'PATCH',
+      body: { password: PASSWORD },
+    });
+    assert.equal(set.status, 200, set.text);
+    const context = await newContext(browser, problems);
+    const page = await context.newPage();
+    await signIn(page, trail, MEMBER, PASSWORD);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Usage Analysis' }).click();
+    await page.waitForURL(/\/usage\/overview/);
+    const people = await chartData(page, 'Activity per user');
+    assert.deepEqual(people.y[0], [MEMBER]);
+    assert.match(await page.locator('.screen-head').innerText(), /Your own usage/);
+    const tabs = await page.getByRole('navigation', { name: 'Usage Analysis tabs' }).getByRole('link').allInnerTexts();
+    assert.ok(!tabs.includes('Performance'), tabs.join(', '));
+    assert.equal(await page.locator('.choice-button', { hasText: 'People:' }).count(), 0);
+    assert.equal(await page.locator('.choice-button', { hasText: 'Groups:' }).count(), 0);
+    await screenshot(page, 'usage-member');
+    await context.close();
+
+    const AUDITOR = 'dave@company.com';
+    const made = await trail.api(`/api/v1/users/${encodeURIComponent(AUDITOR)}`, {
+      method: 'PATCH',
+      body: { password: PASSWORD, role: 'auditor' },
+    });
+    assert.equal(made.status, 200, made.text);
+    const ac = await newContext(browser, problems);
+    const ap = await ac.newPage();
+    await signIn(ap, trail, AUDITOR, PASSWORD);
+    await ap.getByRole('navigation', { name: 'Main' }).waitFor();
+    assert.equal(
+      await ap.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Usage Analysis' }).count(),
+      0,
+    );
+    await ap.goto(`${trail.url}/usage/overview`);
+    await ap.getByRole('heading', { name: 'There is no page here' }).waitFor();
+    await ac.close();
     clean();
   },
 );

@@ -32,7 +32,10 @@ export function Chart({ option, label, height = 240, onClick }: Props) {
     chart.current = c;
     (el as ChartBox).chart = c;
     c.on('click', (e) => click.current?.(e));
-    const resize = new ResizeObserver(() => c.resize());
+    // A box of no size (leaving the page, hidden) is not drawn: some charts (graphs) cannot lay out in it.
+    const resize = new ResizeObserver(() => {
+      if (!c.isDisposed() && el.clientWidth > 0 && el.clientHeight > 0) c.resize();
+    });
     resize.observe(el);
     return () => {
       resize.disconnect();
