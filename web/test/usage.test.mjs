@@ -3,56 +3,18 @@
 // answers for the same filters. Clicks on charts are real mouse clicks on the
 // canvas, at the place ECharts drew the element.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  OWNER_PASSWORD,
-  TrailServer,
-  ensureChromium,
-  ensureTrail,
-  newContext,
-  screenshot,
-  signIn,
-} from './helpers.mjs';
+import { demoSuite, newContext, screenshot, signIn } from './helpers.mjs';
 
-const chromium = ensureChromium();
-const skip = chromium.path ? false : `skipped: ${chromium.why}`;
-if (skip) process.stderr.write(`# usage tests ${skip}\n`);
-if (skip && process.env.CI) throw new Error(`CI needs the web tests: ${chromium.why}`);
-
-let trail;
-let browser;
-let owner;
-const problems = [];
-
-before(async () => {
-  if (skip) return;
-  trail = await TrailServer.start(ensureTrail(), ['--demo']);
-  const { chromium: pw } = await import('playwright-core');
-  browser = await pw.launch({
-    executablePath: chromium.path,
-    headless: true,
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
-  });
-  owner = await newContext(browser, problems);
-  const page = await owner.newPage();
-  await signIn(page, trail, 'owner', OWNER_PASSWORD);
-  await page.close();
-});
-
-after(async () => {
-  await browser?.close();
-  await trail?.stop({ keep: !!process.exitCode });
-});
-
-function clean() {
-  assert.deepEqual(problems.splice(0), [], 'page errors or CSP violations');
-}
+const suite = demoSuite('usage');
+const { skip } = suite;
+const clean = () => suite.clean();
 
 /** A usage view as the API answers it. */
 async function view(path, query = {}) {
   const qs = new URLSearchParams(query);
-  const r = await trail.api(`/api/v1/usage/${path}${qs.size ? `?${qs}` : ''}`);
+  const r = await suite.trail.api(`/api/v1/usage/${path}${qs.size ? `?${qs}` : ''}`);
   assert.equal(r.status, 200, r.text);
   return r.json;
 }
@@ -118,6 +80,20 @@ async function waitForFact(panel, name, want) {
 
 const n = (v) => v.toLocaleString('en-US');
 
+/** A screenshot for the docs: the pointer off the charts (no hover highlight), scrolled to `at` (a selector) or the top. */
+async function shot(page, name, at) {
+  await page.mouse.move(2, 300);
+  if (at) {
+    await page
+      .locator(at)
+      .first()
+      .evaluate((el) => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 70));
+  } else {
+    await page.evaluate(() => window.scrollTo(0, 0));
+  }
+  await screenshot(page, name);
+}
+
 /** Every bucket of a span, as the app lays out a time axis. */
 function buckets(span) {
   const step = { minute: 60_000, hour: 3_600_000, day: 86_400_000 }[span.bucket];
@@ -130,8 +106,8 @@ test(
   'Overview: cards and charts are the API’s answer; a package’s bar fills the context panel and narrows the people',
   { skip, timeout: 90_000 },
   async () => {
-    const page = await owner.newPage();
-    await page.goto(`${trail.url}/usage/overview?range=30d`);
+    const page = await suite.owner.newPage();
+    await page.goto(`${suite.trail.url}/usage/overview?range=30d`);
     const people = await chartData(page, 'Activity per user');
     const packages = await chartData(page, 'Users per package');
     const line = await chartData(page, 'Unique users over time');
@@ -161,7 +137,7 @@ test(
     const sessions = page.locator('[data-card="Sessions"]');
     assert.match(await sessions.innerText(), new RegExp(`vs ${n(api.cards.sessions.previous)}`));
     assert.match(await page.locator('[data-card="Active users"] .card-value').innerText(), /^\d+$/);
-    await screenshot(page, 'usage-overview');
+    await shot(page, 'usage-overview');
 
     // A click on Chem's bar: the context panel shows its figures, and the people chart narrows to Chem.
     const chem = api.users_per_package.findIndex((p) => p.name === 'Chem');
@@ -179,12 +155,33 @@ test(
       ofChem.top_users.map((p) => p.events),
     );
     await waitForFact(panel, 'Sessions', n(ofChem.cards.sessions.current));
-    await screenshot(page, 'usage-overview-selected');
+    await shot(page, 'usage-overview-selected', '.ua-pair');
 
     // Escape closes the panel, and the chart shows everyone again.
     await page.keyboard.press('Escape');
     await page.locator(chart('Activity per user')).waitFor();
     assert.equal(await panel.count(), 0);
+
+    // What nobody used today: the candidates for removal, with their last use.
+    await page.goto(`${suite.trail.url}/usage/overview?range=today`);
+    const unused = await view('unused', { range: 'today' });
+    if (unused.functions.length + unused.event_types.length + unused.packages.length === 0) {
+      await page.getByText('Everything known was used in this period').waitFor();
+    } else {
+      for (const [title, items] of [
+        ['packages', unused.packages],
+        ['functions', unused.functions],
+        ['event types', unused.event_types],
+      ]) {
+        const group = page.getByRole('group', { name: `Unused ${title}` });
+        await group.waitFor();
+        assert.deepEqual(
+          await group.locator('tbody th').allInnerTexts(),
+          items.map((i) => i.name),
+        );
+      }
+    }
+    await shot(page, 'usage-unused', '#ua-unused');
     await page.close();
     clean();
   },
@@ -194,8 +191,8 @@ test(
   'Packages: the scatter plot is drawn from the API’s dots; a dot fills the context panel; Details drills into Functions, Back and Close',
   { skip, timeout: 90_000 },
   async () => {
-    const page = await owner.newPage();
-    await page.goto(`${trail.url}/usage/packages?range=7d`);
+    const page = await suite.owner.newPage();
+    await page.goto(`${suite.trail.url}/usage/packages?range=7d`);
     const scatter = await chartData(page, 'Packages over time, by person');
     const api = await view('packages', { range: '7d' });
     // One series per person; every dot of the API is drawn once, with its count as its size.
@@ -214,7 +211,7 @@ test(
       scatter.series.map((s) => s.name).sort(),
       [...new Set(api.dots.map((d) => people.get(d.user)))].sort(),
     );
-    await screenshot(page, 'usage-packages');
+    await shot(page, 'usage-packages');
 
     // Click a dot (dots of a busy bucket overlap: whichever is on top): the panel shows that dot's
     // person, day and count, as the API has them, and the package's figures.
@@ -253,7 +250,7 @@ test(
     assert.equal(again.Person, alone.y[0][row]);
     assert.equal(again.Person, alone.series[si].name);
     assert.equal(again.Events, n(events));
-    await screenshot(page, 'usage-packages-selected');
+    await shot(page, 'usage-packages-selected', '.ua-span');
 
     // Details: Functions of that package, with the derived filter; Back returns to the same view.
     const before = page.url();
@@ -267,7 +264,7 @@ test(
       runs.y[0],
       fns.functions.map((f) => `${f.function.package}:${f.function.label}`),
     );
-    await screenshot(page, 'usage-drilldown');
+    await shot(page, 'usage-drilldown');
     await bar.getByRole('button', { name: /Back/ }).click();
     await page.waitForURL(before);
     await panel.getByRole('heading', { name, exact: true }).waitFor();
@@ -292,11 +289,11 @@ test(
   'Functions: the table is the API’s answer; a function’s panel lists its runs with inputs and outputs',
   { skip, timeout: 90_000 },
   async () => {
-    const page = await owner.newPage();
+    const page = await suite.owner.newPage();
     const api = await view('functions', { range: '30d' });
     const f = api.functions[0];
     const name = `${f.function.package}:${f.function.label}`;
-    await page.goto(`${trail.url}/usage/functions?range=30d`);
+    await page.goto(`${suite.trail.url}/usage/functions?range=30d`);
     await page.locator('.datatable tbody tr').first().waitFor();
     const ids = await page.locator('.datatable tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.id));
     assert.deepEqual(
@@ -306,7 +303,7 @@ test(
     const cells = await page.locator('.datatable tbody tr').first().locator('td').allInnerTexts();
     assert.equal(cells[2], n(f.runs));
     assert.equal(cells[3], n(f.users));
-    await screenshot(page, 'usage-functions');
+    await shot(page, 'usage-functions');
 
     // Enter on the first row opens its panel: figures, and the runs the API lists, newest first.
     await page.locator('.datatable tbody tr').first().focus();
@@ -338,7 +335,7 @@ test(
       shown[0].params,
       Object.entries(first.params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`),
     );
-    await screenshot(page, 'usage-functions-runs');
+    await shot(page, 'usage-functions-runs');
     // A run opens its event in Activity Logs.
     await list.locator('li').first().getByRole('link').click();
     await page.waitForURL(new RegExp(`/activity\\?event=${first.event_id}`));
@@ -352,8 +349,8 @@ test(
   'Events: sources and types are the API’s answer; a type’s bar fills the panel and narrows the people to those who did it',
   { skip, timeout: 90_000 },
   async () => {
-    const page = await owner.newPage();
-    await page.goto(`${trail.url}/usage/events?range=7d`);
+    const page = await suite.owner.newPage();
+    await page.goto(`${suite.trail.url}/usage/events?range=7d`);
     const sources = await chartData(page, 'Events per source over time');
     const types = await chartData(page, 'Most frequent event types');
     const api = await view('events', { range: '7d', top: '12' });
@@ -371,7 +368,7 @@ test(
       types.y[0],
       api.by_type.map((t) => t.key),
     );
-    await screenshot(page, 'usage-events');
+    await shot(page, 'usage-events');
 
     const i = 1;
     const type = api.by_type[i];
@@ -396,8 +393,8 @@ test(
   'Errors: the groups are the API’s answer; a group’s panel shows the actions before it and its occurrences',
   { skip, timeout: 90_000 },
   async () => {
-    const page = await owner.newPage();
-    await page.goto(`${trail.url}/usage/errors?range=30d`);
+    const page = await suite.owner.newPage();
+    await page.goto(`${suite.trail.url}/usage/errors?range=30d`);
     await page.locator('.datatable tbody tr').first().waitFor();
     const api = await view('errors', { range: '30d' });
     const ids = await page.locator('.datatable tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.id));
@@ -405,7 +402,7 @@ test(
       ids,
       api.groups.map((g) => g.signature),
     );
-    await screenshot(page, 'usage-errors');
+    await shot(page, 'usage-errors');
 
     // A package's bar lists only the groups seen in that package.
     const perPackage = await chartData(page, 'Errors per package');
@@ -431,7 +428,7 @@ test(
     assert.deepEqual(types.sort(), detail.preceding.map((p) => p.type).sort());
     const occurrences = panel.getByRole('list', { name: 'Newest occurrences' });
     assert.equal(await occurrences.locator('li').count(), detail.occurrences.length);
-    await screenshot(page, 'usage-errors-group');
+    await shot(page, 'usage-errors-group');
     // An occurrence opens in Activity Logs.
     await occurrences.locator('li').first().getByRole('link').click();
     await page.waitForURL(new RegExp(`/activity\\?event=${detail.occurrences[0].id}`));
@@ -445,8 +442,8 @@ test(
   'Performance: the slowest operations are the API’s; a bar shows that operation’s quantiles over time',
   { skip, timeout: 90_000 },
   async () => {
-    const page = await owner.newPage();
-    await page.goto(`${trail.url}/usage/performance?range=30d`);
+    const page = await suite.owner.newPage();
+    await page.goto(`${suite.trail.url}/usage/performance?range=30d`);
     const bars = await chartData(page, 'Slowest operations (p90)');
     const api = await view('performance', { range: '30d' });
     const top = api.operations.slice(0, 15);
@@ -461,7 +458,7 @@ test(
       slow,
       api.slowest.map((e) => e.id),
     );
-    await screenshot(page, 'usage-performance');
+    await shot(page, 'usage-performance');
 
     const i = 2;
     const op = top[i];
@@ -488,8 +485,8 @@ test(
   'Users: the clusters and the groups against them are the API’s answer; a cluster drills into its people’s usage',
   { skip, timeout: 90_000 },
   async () => {
-    const page = await owner.newPage();
-    await page.goto(`${trail.url}/usage/users?range=90d`);
+    const page = await suite.owner.newPage();
+    await page.goto(`${suite.trail.url}/usage/users?range=90d`);
     const chartOf = await chartData(page, 'People per cluster, by group');
     const api = await view('patterns', { range: '90d' });
     assert.deepEqual(
@@ -506,7 +503,7 @@ test(
     );
     const cards = page.getByRole('list', { name: 'Clusters' }).locator(':scope > li');
     assert.equal(await cards.count(), api.clusters.length);
-    await screenshot(page, 'usage-users');
+    await shot(page, 'usage-users');
 
     const c = api.clusters[1];
     await clickChart(page, 'People per cluster, by group', 0, 1);
@@ -538,8 +535,8 @@ test(
   'Data history: a resource found by name shows its origin graph; a source opens its own history',
   { skip, timeout: 90_000 },
   async () => {
-    const page = await owner.newPage();
-    await page.goto(`${trail.url}/usage/history?range=90d`);
+    const page = await suite.owner.newPage();
+    await page.goto(`${suite.trail.url}/usage/history?range=90d`);
     await page.getByRole('heading', { name: 'Choose a resource' }).waitFor();
     const box = page.getByRole('combobox', { name: 'Name or id' });
     await box.fill('custom');
@@ -566,7 +563,7 @@ test(
       actions,
       api.actions.map((a) => a.action),
     );
-    await screenshot(page, 'usage-history');
+    await shot(page, 'usage-history');
 
     // The source's node: its panel, then its own history.
     const source = api.origin[0].from;
@@ -597,8 +594,8 @@ test(
   'The toolbox’s filters are in the address and apply to every tab; Back and Forward walk the tabs',
   { skip, timeout: 90_000 },
   async () => {
-    const page = await owner.newPage();
-    await page.goto(`${trail.url}/usage/overview`);
+    const page = await suite.owner.newPage();
+    await page.goto(`${suite.trail.url}/usage/overview`);
     await chartData(page, 'Users per package');
     // Date: Last 7 days.
     await page.locator('.choice-button', { hasText: 'Date:' }).click();
@@ -614,7 +611,7 @@ test(
       ([s, want]) => JSON.stringify(document.querySelector(s)?.chart?.getOption()?.yAxis?.[0]?.data) === want,
       [chart('Activity per user'), JSON.stringify(api.top_users.map((p) => p.user.login))],
     );
-    await screenshot(page, 'usage-filters');
+    await shot(page, 'usage-filters');
 
     // Another tab keeps the filters; Back returns to the Overview with them.
     await page.getByRole('navigation', { name: 'Usage Analysis tabs' }).getByRole('link', { name: 'Packages' }).click();
@@ -645,15 +642,15 @@ test(
   'API errors read in plain words; a view with nothing in it says what to do',
   { skip, timeout: 60_000 },
   async () => {
-    const page = await owner.newPage();
-    await page.goto(`${trail.url}/usage/overview?range=2026-12-01..2026-11-01`);
+    const page = await suite.owner.newPage();
+    await page.goto(`${suite.trail.url}/usage/overview?range=2026-12-01..2026-11-01`);
     const alert = page.getByRole('alert').filter({ hasText: 'Could not load the overview' });
     await alert.waitFor();
     assert.match(await alert.innerText(), /range/i);
-    await page.goto(`${trail.url}/usage/packages?packages=NoSuchPackage`);
+    await page.goto(`${suite.trail.url}/usage/packages?packages=NoSuchPackage`);
     await page.getByRole('heading', { name: 'No package was used in this period' }).waitFor();
     assert.match(await page.locator('.empty').innerText(), /longer date range or fewer filters/);
-    await screenshot(page, 'usage-empty');
+    await shot(page, 'usage-empty');
     await page.close();
     clean();
   },
@@ -665,14 +662,14 @@ test(
   async () => {
     const MEMBER = 'carol@company.com';
     const PASSWORD = 'carol-usage-e2e-password-0123';
-    const set = await trail.api(`/api/v1/users/${encodeURIComponent(MEMBER)}`, {
+    const set = await suite.trail.api(`/api/v1/users/${encodeURIComponent(MEMBER)}`, {
       method: 'PATCH',
       body: { password: PASSWORD },
     });
     assert.equal(set.status, 200, set.text);
-    const context = await newContext(browser, problems);
+    const context = await newContext(suite.browser, suite.problems);
     const page = await context.newPage();
-    await signIn(page, trail, MEMBER, PASSWORD);
+    await signIn(page, suite.trail, MEMBER, PASSWORD);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Usage Analysis' }).click();
     await page.waitForURL(/\/usage\/overview/);
     const people = await chartData(page, 'Activity per user');
@@ -682,24 +679,24 @@ test(
     assert.ok(!tabs.includes('Performance'), tabs.join(', '));
     assert.equal(await page.locator('.choice-button', { hasText: 'People:' }).count(), 0);
     assert.equal(await page.locator('.choice-button', { hasText: 'Groups:' }).count(), 0);
-    await screenshot(page, 'usage-member');
+    await shot(page, 'usage-member');
     await context.close();
 
     const AUDITOR = 'dave@company.com';
-    const made = await trail.api(`/api/v1/users/${encodeURIComponent(AUDITOR)}`, {
+    const made = await suite.trail.api(`/api/v1/users/${encodeURIComponent(AUDITOR)}`, {
       method: 'PATCH',
       body: { password: PASSWORD, role: 'auditor' },
     });
     assert.equal(made.status, 200, made.text);
-    const ac = await newContext(browser, problems);
+    const ac = await newContext(suite.browser, suite.problems);
     const ap = await ac.newPage();
-    await signIn(ap, trail, AUDITOR, PASSWORD);
+    await signIn(ap, suite.trail, AUDITOR, PASSWORD);
     await ap.getByRole('navigation', { name: 'Main' }).waitFor();
     assert.equal(
       await ap.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Usage Analysis' }).count(),
       0,
     );
-    await ap.goto(`${trail.url}/usage/overview`);
+    await ap.goto(`${suite.trail.url}/usage/overview`);
     await ap.getByRole('heading', { name: 'There is no page here' }).waitFor();
     await ac.close();
     clean();

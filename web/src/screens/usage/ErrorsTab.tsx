@@ -14,7 +14,7 @@ import { Link } from '../../components/Link';
 import { Notice } from '../../components/Notice';
 import { actorLabel, formatCount, formatTime, resourceLabel } from '../../lib/format';
 import { barOption, bucketLabel, bucketsOf, lineOption, perBucket } from './charts';
-import { ChartFigure, LinkedNote, NothingHere, percent, Sparkline, SpanLine, ViewFrame } from './parts';
+import { ChartFigure, LinkedNote, MiniTable, NothingHere, percent, Sparkline, SpanLine, ViewFrame } from './parts';
 import { activityHref, apiQuery, drillDown, parseSel, select, usageHref, type UsageState } from './state';
 import type { StateProps, TabProps } from './tab';
 import { useView } from './useView';
@@ -243,32 +243,25 @@ function Preceding({ d }: { d: ErrorDetail }) {
         newest occurrences. Lift above 1: more common just before the error than in general.
       </p>
       {rows.length ? (
-        <table class="ua-table" aria-label="Actions before the error">
-          <thead>
-            <tr>
-              <th scope="col">Event type</th>
-              <th scope="col" class="ua-num">
-                Before
-              </th>
-              <th scope="col" class="ua-num">
-                Share
-              </th>
-              <th scope="col" class="ua-num">
-                Lift
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((p) => (
-              <tr key={p.type} class={p.lift !== null && p.lift >= 2 ? 'is-selected' : undefined}>
-                <th scope="row">{p.type}</th>
-                <td class="ua-num">{formatCount(p.occurrences)}</td>
-                <td class="ua-num">{percent(p.share)}</td>
-                <td class="ua-num">{p.lift === null ? '—' : `×${p.lift.toFixed(1)}`}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <MiniTable
+          label="Actions before the error"
+          columns={[
+            { header: 'Event type' },
+            { header: 'Before', num: true },
+            { header: 'Share', num: true },
+            { header: 'Lift', num: true },
+          ]}
+          rows={rows.map((p) => ({
+            key: p.type,
+            marked: p.lift !== null && p.lift >= 2,
+            cells: [
+              p.type,
+              formatCount(p.occurrences),
+              percent(p.share),
+              p.lift === null ? '—' : `×${p.lift.toFixed(1)}`,
+            ],
+          }))}
+        />
       ) : (
         <p>Nothing came before it in the same sessions: it happened first thing, or outside any session.</p>
       )}

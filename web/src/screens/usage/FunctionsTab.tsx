@@ -74,18 +74,7 @@ function FunctionsBody({ f, state }: { f: Functions } & StateProps) {
   return (
     <>
       <SpanLine span={f.span} />
-      <ScatterBoard
-        state={state}
-        span={f.span}
-        field="function"
-        noun="function"
-        unit="runs"
-        rows={rows}
-        barUnit="runs"
-        dots={f.dots}
-        dotsTotal={f.dots_total}
-        people={f.people}
-      />
+      <ScatterBoard state={state} answer={f} field="function" noun="function" unit="runs" rows={rows} barUnit="runs" />
       <section class="ua-section" aria-labelledby="ua-functions">
         <h2 id="ua-functions">Every function</h2>
         <p class="muted">Durations are percentiles of the runs (within 2%); choose a function for its runs.</p>

@@ -19,7 +19,7 @@ import { Link } from '../../components/Link';
 import { formatCount, formatTime, words } from '../../lib/format';
 import { quote } from '../../lib/query';
 import { personColor } from './charts';
-import { ChartFigure, NothingHere, ViewFrame } from './parts';
+import { ChartFigure, MiniTable, NothingHere, ViewFrame } from './parts';
 import { activityHref, apiQuery, parseSel, select, usageHref, type UsageState } from './state';
 import type { StateProps, TabProps } from './tab';
 import { useView } from './useView';
@@ -359,32 +359,24 @@ function HistoryBody({ h, state }: { h: History } & StateProps) {
       <section class="ua-section" aria-labelledby="ua-actions">
         <h2 id="ua-actions">Every action on it</h2>
         {h.actions.length ? (
-          <table class="ua-table ua-card-table">
-            <thead>
-              <tr>
-                <th scope="col">Action</th>
-                <th scope="col" class="ua-num">
-                  Events
-                </th>
-                <th scope="col" class="ua-num">
-                  People
-                </th>
-                <th scope="col">Last</th>
-              </tr>
-            </thead>
-            <tbody>
-              {h.actions.map((a) => (
-                <tr key={a.action}>
-                  <th scope="row">
-                    <Link href={activityHref(state.filters, `${term} action:${a.action}`)}>{a.action}</Link>
-                  </th>
-                  <td class="ua-num">{formatCount(a.events)}</td>
-                  <td class="ua-num">{formatCount(a.users)}</td>
-                  <td>{formatTime(a.last)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <MiniTable
+            label="Actions on it"
+            columns={[
+              { header: 'Action' },
+              { header: 'Events', num: true },
+              { header: 'People', num: true },
+              { header: 'Last' },
+            ]}
+            rows={h.actions.map((a) => ({
+              key: a.action,
+              cells: [
+                <Link href={activityHref(state.filters, `${term} action:${a.action}`)}>{a.action}</Link>,
+                formatCount(a.events),
+                formatCount(a.users),
+                formatTime(a.last),
+              ],
+            }))}
+          />
         ) : (
           <p class="muted">Nothing was done with it in this period.</p>
         )}

@@ -11,7 +11,7 @@ import { DetailPanel, Facts, Section } from '../../components/DetailPanel';
 import { Link } from '../../components/Link';
 import { formatCount, formatTime } from '../../lib/format';
 import { barOption, bucketLabel, bucketsOf, lineOption, perBucket } from './charts';
-import { ChartFigure, DeltaCard, LinkedNote, NothingHere, ViewFrame } from './parts';
+import { ChartFigure, DeltaCard, LinkedNote, MiniTable, NothingHere, ViewFrame } from './parts';
 import { activityHref, apiQuery, drillDown, parseSel, select } from './state';
 import type { StateProps, TabProps } from './tab';
 import { useView, type View } from './useView';
@@ -275,22 +275,14 @@ function UnusedList({ title, items }: { title: string; items: UnusedItem[] }) {
     <div class="ua-unused-list" aria-label={`Unused ${title.toLowerCase()}`} role="group">
       <h3>{title}</h3>
       {items.length ? (
-        <table class="ua-table">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Last used</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((i) => (
-              <tr key={i.name}>
-                <th scope="row">{i.name}</th>
-                <td>{i.last_used ? formatTime(i.last_used).slice(0, 10) : 'never'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <MiniTable
+          label={`Unused ${title.toLowerCase()}`}
+          columns={[{ header: 'Name' }, { header: 'Last used' }]}
+          rows={items.map((i) => ({
+            key: i.name,
+            cells: [i.name, i.last_used ? formatTime(i.last_used).slice(0, 10) : 'never'],
+          }))}
+        />
       ) : (
         <p class="muted">All used.</p>
       )}

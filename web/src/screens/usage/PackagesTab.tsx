@@ -11,7 +11,7 @@ import { DetailPanel, Facts, Section } from '../../components/DetailPanel';
 import { Link } from '../../components/Link';
 import { formatCount, formatTime } from '../../lib/format';
 import { bucketLabel } from './charts';
-import { NothingHere, SpanLine, ViewFrame } from './parts';
+import { MiniTable, NothingHere, SpanLine, ViewFrame } from './parts';
 import { peopleIndex, ScatterBoard, selectedDot } from './ScatterBoard';
 import { activityHref, apiQuery, drillDown, parseSel, select, type UsageState } from './state';
 import type { StateProps, TabProps } from './tab';
@@ -60,15 +60,12 @@ function PackagesBody({ p, state }: { p: Packages } & StateProps) {
       <SpanLine span={p.span} />
       <ScatterBoard
         state={state}
-        span={p.span}
+        answer={p}
         field="package"
         noun="package"
         unit="events"
         rows={rows}
         barUnit="events"
-        dots={p.dots}
-        dotsTotal={p.dots_total}
-        people={p.people}
       />
       <section class="ua-section" aria-labelledby="ua-packages">
         <h2 id="ua-packages">Every package</h2>
@@ -156,36 +153,24 @@ function PackagePanel({ pkg, dot, people, span, state }: PanelProps) {
       </Section>
       <Section title="Functions">
         {pkg.functions.length ? (
-          <table class="ua-table">
-            <thead>
-              <tr>
-                <th scope="col">Function</th>
-                <th scope="col" class="ua-num">
-                  Runs
-                </th>
-                <th scope="col" class="ua-num">
-                  People
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {pkg.functions.map((f) => (
-                <tr key={f.name}>
-                  <th scope="row">
-                    <button
-                      type="button"
-                      class="link-button"
-                      onClick={() => drillDown(state, 'functions', 'package', pkg.package, `function:${f.name}`)}
-                    >
-                      {f.name}
-                    </button>
-                  </th>
-                  <td class="ua-num">{formatCount(f.events)}</td>
-                  <td class="ua-num">{formatCount(f.users)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <MiniTable
+            label="Functions of the package"
+            columns={[{ header: 'Function' }, { header: 'Runs', num: true }, { header: 'People', num: true }]}
+            rows={pkg.functions.map((f) => ({
+              key: f.name,
+              cells: [
+                <button
+                  type="button"
+                  class="link-button"
+                  onClick={() => drillDown(state, 'functions', 'package', pkg.package, `function:${f.name}`)}
+                >
+                  {f.name}
+                </button>,
+                formatCount(f.events),
+                formatCount(f.users),
+              ],
+            }))}
+          />
         ) : (
           <p class="muted">No function of the package ran in this period.</p>
         )}

@@ -23,7 +23,8 @@ import { parseSel, select, type UsageState } from './state';
 
 interface Props {
   state: UsageState;
-  span: Span;
+  /** The view's answer: its window, dots and people (packages or functions). */
+  answer: { span: Span; dots: Dot[]; dots_total: number; people: UsagePerson[] };
   /** The selection's field: `package`, `function`. */
   field: string;
   /** What the rows are, for titles: `package`, `function`. */
@@ -34,9 +35,6 @@ interface Props {
   rows: { name: string; value: number }[];
   /** What the bar's value is: `people`, `runs`. */
   barUnit: string;
-  dots: Dot[];
-  dotsTotal: number;
-  people: UsagePerson[];
 }
 
 /** People by id, with a label and a stable color. */
@@ -53,7 +51,8 @@ export function selectedDot(dots: Dot[], name: string, dot: string): Dot | undef
 }
 
 export function ScatterBoard(props: Props) {
-  const { state, span, field, noun, unit, rows, barUnit, dots, dotsTotal, people } = props;
+  const { state, answer, field, noun, unit, rows, barUnit } = props;
+  const { span, dots, dots_total: dotsTotal, people } = answer;
   const sel = parseSel(state.sel);
   const chosen = sel.field === field ? sel.value : undefined;
   const who = useMemo(() => peopleIndex(people), [people]);
@@ -108,57 +107,59 @@ export function ScatterBoard(props: Props) {
   const shown = chosen ? scatter.points.length : dots.length;
   return (
     <div class="ua-board">
-      <ChartFigure
-        class="ua-board-bars"
-        title={`${capital(barUnit)} per ${noun}`}
-        note={`Click a bar to see the ${noun} alone in the scatter plot.`}
-        option={bars}
-        height={Math.max(150, 26 * rows.length + 36)}
-        onClick={(e) => {
-          const name = rows[e.dataIndex]?.name;
-          if (name) choose(name);
-        }}
-        columns={[capital(noun), capital(barUnit)]}
-        rows={rows.map((r) => ({ key: `${field}:${r.name}`, cells: [r.name, r.value] }))}
-        onRow={(k) => choose(parseSel(k).value)}
-        selected={state.sel}
-      />
-      <ChartFigure
-        class="ua-board-scatter"
-        title={chosen ? `${chosen}: who used it, when` : `${capital(noun)}s over time, by person`}
-        note={
-          chosen ? (
-            <LinkedNote what={`${noun}`} onClear={() => select(state, '')} />
-          ) : (
-            <>
-              Dot size: {unit}; color: person.{' '}
-              {dotsTotal > dots.length
-                ? `The ${formatCount(dots.length)} largest of ${formatCount(dotsTotal)} dots.`
-                : ''}
-            </>
-          )
-        }
-        option={scatterChart}
-        height={Math.max(220, 24 * scatter.rows.length + 100)}
-        onClick={(e) => {
-          const p = clickedDot(scatter, e.seriesName, e.value);
-          if (!p) return;
-          const dot = dots.find(
-            (d) => d.user === p.user && bucketKey(d.bucket) === bucketKey(p.bucket) && d.name === (chosen ?? p.row),
-          );
-          if (dot) choose(dot.name, dot);
-        }}
-        columns={[capital(noun), span.bucket === 'day' ? 'Day (UTC)' : 'Time', 'Person', capital(unit)]}
-        rows={scatter.points.slice(0, 500).map((p) => ({
-          key: `${chosen ?? p.row}|${dotParam(p)}`,
-          cells: [chosen ?? p.row, bucketLabel(p.bucket, span.bucket), who.get(p.user)?.label ?? p.user, p.events],
-        }))}
-        onRow={(key) => {
-          const [name = '', at = ''] = key.split('|');
-          const dot = selectedDot(dots, name, at);
-          if (dot) choose(name, dot);
-        }}
-      />
+      <div class="ua-board-grid">
+        <ChartFigure
+          class="ua-board-bars"
+          title={`${capital(barUnit)} per ${noun}`}
+          note={`Click a bar to see the ${noun} alone in the scatter plot.`}
+          option={bars}
+          height={Math.max(150, 26 * rows.length + 36)}
+          onClick={(e) => {
+            const name = rows[e.dataIndex]?.name;
+            if (name) choose(name);
+          }}
+          columns={[capital(noun), capital(barUnit)]}
+          rows={rows.map((r) => ({ key: `${field}:${r.name}`, cells: [r.name, r.value] }))}
+          onRow={(k) => choose(parseSel(k).value)}
+          selected={state.sel}
+        />
+        <ChartFigure
+          class="ua-board-scatter"
+          title={chosen ? `${chosen}: who used it, when` : `${capital(noun)}s over time, by person`}
+          note={
+            chosen ? (
+              <LinkedNote what={`${noun}`} onClear={() => select(state, '')} />
+            ) : (
+              <>
+                Dot size: {unit}; color: person.{' '}
+                {dotsTotal > dots.length
+                  ? `The ${formatCount(dots.length)} largest of ${formatCount(dotsTotal)} dots.`
+                  : ''}
+              </>
+            )
+          }
+          option={scatterChart}
+          height={Math.max(220, 24 * scatter.rows.length + 100)}
+          onClick={(e) => {
+            const p = clickedDot(scatter, e.seriesName, e.value);
+            if (!p) return;
+            const dot = dots.find(
+              (d) => d.user === p.user && bucketKey(d.bucket) === bucketKey(p.bucket) && d.name === (chosen ?? p.row),
+            );
+            if (dot) choose(dot.name, dot);
+          }}
+          columns={[capital(noun), span.bucket === 'day' ? 'Day (UTC)' : 'Time', 'Person', capital(unit)]}
+          rows={scatter.points.slice(0, 500).map((p) => ({
+            key: `${chosen ?? p.row}|${dotParam(p)}`,
+            cells: [chosen ?? p.row, bucketLabel(p.bucket, span.bucket), who.get(p.user)?.label ?? p.user, p.events],
+          }))}
+          onRow={(key) => {
+            const [name = '', at = ''] = key.split('|');
+            const dot = selectedDot(dots, name, at);
+            if (dot) choose(name, dot);
+          }}
+        />
+      </div>
       {shown === 0 ? <p class="muted">No {unit} in this period.</p> : null}
     </div>
   );

@@ -9,7 +9,7 @@ import { usage, type Cluster, type Patterns } from '../../api/usage';
 import { DetailPanel, Facts, Section } from '../../components/DetailPanel';
 import { formatCount } from '../../lib/format';
 import { personColor } from './charts';
-import { ChartFigure, NothingHere, percent, SpanLine, ViewFrame } from './parts';
+import { ChartFigure, MiniTable, NothingHere, percent, SpanLine, ViewFrame } from './parts';
 import { drillDown, parseSel, select, apiQuery, type UsageState } from './state';
 import type { StateProps, TabProps } from './tab';
 import { useView } from './useView';
@@ -92,6 +92,12 @@ function UsersBody({ p, state }: { p: Patterns } & StateProps) {
   return (
     <>
       <SpanLine span={p.span} />
+      {p.clusters.length === 1 ? (
+        <p class="ua-lead">
+          Only one person is in reach, so there is nothing to cluster: clusters need several people (members see only
+          their own usage). The card shows the event types this person uses most.
+        </p>
+      ) : null}
       <p class="ua-lead">
         <strong>{p.k} clusters</strong> of {formatCount(clustered)} people with at least {p.min_events} events, by the
         share of each event type in what they do (silhouette {p.silhouette.toFixed(2)}: the closer to 1, the clearer
@@ -234,28 +240,11 @@ function ClusterPanel({ c, p, state }: { c: Cluster; p: Patterns; state: UsageSt
         </div>
       </Section>
       <Section title="What sets it apart">
-        <table class="ua-table" aria-label="Defining event types">
-          <thead>
-            <tr>
-              <th scope="col">Event type</th>
-              <th scope="col" class="ua-num">
-                Share
-              </th>
-              <th scope="col" class="ua-num">
-                Lift
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {c.defining.map((t) => (
-              <tr key={t.type}>
-                <th scope="row">{t.type}</th>
-                <td class="ua-num">{percent(t.share)}</td>
-                <td class="ua-num">×{t.lift.toFixed(1)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <MiniTable
+          label="Defining event types"
+          columns={[{ header: 'Event type' }, { header: 'Share', num: true }, { header: 'Lift', num: true }]}
+          rows={c.defining.map((t) => ({ key: t.type, cells: [t.type, percent(t.share), `×${t.lift.toFixed(1)}`] }))}
+        />
       </Section>
       <Section title="People">
         <ul class="ua-members">

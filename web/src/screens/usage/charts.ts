@@ -261,7 +261,6 @@ export function scatterOption({ span, rows, points, people, unit, marked, jitter
         };
       }),
       symbolSize: (v: number[]) => 5 + (jitter ? 13 : 20) * Math.sqrt((v[2] ?? 0) / max),
-      emphasis: { focus: 'series' },
     })),
   };
 }

@@ -204,3 +204,51 @@ export function SpanLine({ span, children }: { span: Span; children?: ComponentC
     </p>
   );
 }
+
+export interface MiniColumn {
+  header: string;
+  /** Numbers: right-aligned. */
+  num?: boolean;
+}
+
+export interface MiniRow {
+  key: string;
+  /** The first cell heads the row. */
+  cells: ComponentChildren[];
+  marked?: boolean;
+}
+
+/** A small table of a panel or a section: a header row, and rows headed by their first cell. */
+export function MiniTable({ label, columns, rows }: { label: string; columns: MiniColumn[]; rows: MiniRow[] }) {
+  const cls = (c: MiniColumn | undefined): string | undefined => (c?.num ? 'ua-num' : undefined);
+  return (
+    <table class="ua-table" aria-label={label}>
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th scope="col" key={c.header} class={cls(c)}>
+              {c.header}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.key} class={r.marked ? 'is-selected' : undefined}>
+            {r.cells.map((cell, i) =>
+              i === 0 ? (
+                <th scope="row" key={i}>
+                  {cell}
+                </th>
+              ) : (
+                <td key={i} class={cls(columns[i])}>
+                  {cell}
+                </td>
+              ),
+            )}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
