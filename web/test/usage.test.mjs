@@ -585,6 +585,12 @@ test(
       .getByRole('heading', { name: new RegExp(source.name ?? source.id) })
       .first()
       .waitFor();
+
+    // A resource's page links to its data history.
+    await page.goto(`${suite.trail.url}/entities/table/${id}`);
+    await page.getByRole('link', { name: 'its data history' }).click();
+    await page.waitForURL(new RegExp(`/usage/history\\?kind=table&id=${id}`));
+    await page.locator(chart('Where it came from')).waitFor();
     await page.close();
     clean();
   },
