@@ -645,6 +645,39 @@ test(
 );
 
 test(
+  'Keyboard: a chart’s data table selects like a click, the panel takes the focus, Escape gives it back',
+  { skip, timeout: 60_000 },
+  async () => {
+    const page = await suite.owner.newPage();
+    await page.goto(`${suite.trail.url}/usage/overview?range=7d`);
+    const api = await view('overview', { range: '7d' });
+    const figure = page.locator('figure', { has: page.locator(chart('Users per package')) });
+    await chartData(page, 'Users per package');
+    await figure.getByText('Data as a table').focus();
+    await page.keyboard.press('Enter');
+    const cells = await figure
+      .locator('tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.innerText)));
+    assert.deepEqual(
+      cells,
+      api.users_per_package.map((p) => [p.name, n(p.users), n(p.events)]),
+    );
+    await page.keyboard.press('Tab');
+    const first = api.users_per_package[0].name;
+    assert.equal(await page.evaluate(() => document.activeElement.innerText), first);
+    await page.keyboard.press('Enter');
+    const panel = page.locator('aside.detail');
+    await panel.getByRole('heading', { name: first, exact: true }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.closest('aside.detail') !== null), true);
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !new URL(location.href).searchParams.has('sel'));
+    assert.equal(await page.evaluate(() => document.activeElement.innerText), first);
+    await page.close();
+    clean();
+  },
+);
+
+test(
   'API errors read in plain words; a view with nothing in it says what to do',
   { skip, timeout: 60_000 },
   async () => {

@@ -2,13 +2,23 @@
 // drill-down bar (Back and Close), and the open tab, loaded on first visit.
 // Everything it shows follows from the address (state.ts).
 
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { describe } from '../../api/errors';
 import type { ScreenProps } from '../../app/routes';
 import { useSession } from '../../app/session';
 import { Link } from '../../components/Link';
 import { Notice } from '../../components/Notice';
-import { drillBack, drillClose, drillLabel, readState, TABS, usageHref, type TabId, type UsageState } from './state';
+import {
+  drillBack,
+  drillClose,
+  drillLabel,
+  readState,
+  TABS,
+  takeOpener,
+  usageHref,
+  type TabId,
+  type UsageState,
+} from './state';
 import '../../styles/usage.css';
 import { TAB_MODULES, type TabProps, type TabView } from './tab';
 import { Toolbox } from './Toolbox';
@@ -27,6 +37,13 @@ export function UsageAnalysis({ params, place }: ScreenProps) {
   useEffect(() => {
     document.title = `${tab?.label ?? 'Not found'} · Usage Analysis · Trail`;
   }, [tab]);
+
+  // The context panel closed: the focus goes back to what opened it (a row, a table's button).
+  const hadPanel = useRef(!!state.sel);
+  useEffect(() => {
+    if (hadPanel.current && !state.sel) takeOpener()?.focus({ preventScroll: true });
+    hadPanel.current = !!state.sel;
+  }, [state.sel]);
 
   return (
     <div class={`usage-analysis ${state.sel ? 'has-panel' : ''}`}>

@@ -205,8 +205,19 @@ export function drillClose(state: UsageState): void {
   navigate(usageHref({ tab: state.tab, filters: state.filters, sel: state.sel, pick: state.pick }), { replace: true });
 }
 
+/** What had the focus when the context panel opened, to give it back when it closes. */
+let opener: HTMLElement | null = null;
+
+/** The element that opened the context panel (once), if it is still on the page. */
+export function takeOpener(): HTMLElement | null {
+  const o = opener;
+  opener = null;
+  return o?.isConnected && o !== document.body ? o : null;
+}
+
 /** Selects something in the current tab; a step of its own, so that Back unselects. */
 export function select(state: UsageState, sel: string, more: { pick?: string; extra?: Record<string, string> } = {}) {
+  if (sel && !state.sel) opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
   const extra = keptParams();
   const href = usageHref({
     tab: state.tab,
