@@ -369,3 +369,49 @@ export function parseCsv(text) {
   }
   return records;
 }
+
+// ------------------------------------------------------------------ a suite
+
+/**
+ * What a test file shares: a `trail serve --demo` of its own, Chromium, and a
+ * signed-in owner's context, started before the file's tests and stopped after
+ * them (the data directory is kept when a test failed). `clean()` asserts that
+ * no page error or Content-Security-Policy violation happened since the last
+ * call. `skip` is the reason to skip (no Chromium), or false.
+ */
+export function demoSuite(name) {
+  const chromium = ensureChromium();
+  const skip = chromium.path ? false : `skipped: ${chromium.why}`;
+  if (skip) process.stderr.write(`# ${name} tests ${skip}\n`);
+  // Under CI (scripts/test-all.sh) a missing browser fails the suite instead of skipping it.
+  if (skip && process.env.CI) throw new Error(`CI needs the web tests: ${chromium.why}`);
+  const suite = {
+    skip,
+    trail: undefined,
+    browser: undefined,
+    owner: undefined,
+    problems: [],
+    clean() {
+      assert.deepEqual(suite.problems.splice(0), [], 'page errors or CSP violations');
+    },
+  };
+  before(async () => {
+    if (skip) return;
+    suite.trail = await TrailServer.start(ensureTrail(), ['--demo']);
+    const { chromium: pw } = await import('playwright-core');
+    suite.browser = await pw.launch({
+      executablePath: chromium.path,
+      headless: true,
+      args: ['--no-sandbox', '--disable-dev-shm-usage'],
+    });
+    suite.owner = await newContext(suite.browser, suite.problems);
+    const page = await suite.owner.newPage();
+    await signIn(page, suite.trail, 'owner', OWNER_PASSWORD);
+    await page.close();
+  });
+  after(async () => {
+    await suite.browser?.close();
+    await suite.trail?.stop({ keep: !!process.exitCode });
+  });
+  return suite;
+}

@@ -32,12 +32,28 @@ export interface Route {
   allowed?: (can: Abilities) => boolean;
 }
 
+const loadUsage = (): Promise<Screen> => import('../screens/usage/UsageAnalysis').then((m) => m.UsageAnalysis);
+
 export const ROUTES: Route[] = [
   {
     pattern: '/activity',
     title: 'Activity Logs',
     screen: { now: ActivityLogs },
     nav: { order: 1, href: '/activity', section: '/activity' },
+  },
+  {
+    pattern: '/usage/:tab',
+    title: 'Usage Analysis',
+    screen: { load: loadUsage },
+    nav: { order: 2, href: '/usage/overview', section: '/usage' },
+    // Auditors are refused the usage views (they see only the searches granted to them).
+    allowed: (can) => !can.seesGrantOnly,
+  },
+  {
+    pattern: '/usage',
+    title: 'Usage Analysis',
+    screen: { load: loadUsage },
+    allowed: (can) => !can.seesGrantOnly,
   },
   {
     pattern: '/entities/:kind/:id',

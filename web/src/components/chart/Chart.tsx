@@ -13,6 +13,9 @@ interface Props {
   onClick?: (e: ECElementEvent) => void;
 }
 
+/** The box of a chart keeps its ECharts instance at hand, for the browser tests and the developer tools. */
+export type ChartBox = HTMLDivElement & { chart?: ECharts };
+
 /** The app's palette for charts: readable on white, apart for common color blindness. */
 export const CHART_COLORS = ['#3347b0', '#c2410c', '#0f766e', '#a21caf', '#4d7c0f', '#be123c', '#0369a1', '#854d0e'];
 
@@ -27,8 +30,12 @@ export function Chart({ option, label, height = 240, onClick }: Props) {
     if (!el) return undefined;
     const c = init(el, undefined, { renderer: 'canvas' });
     chart.current = c;
+    (el as ChartBox).chart = c;
     c.on('click', (e) => click.current?.(e));
-    const resize = new ResizeObserver(() => c.resize());
+    // A box of no size (leaving the page, hidden) is not drawn: some charts (graphs) cannot lay out in it.
+    const resize = new ResizeObserver(() => {
+      if (!c.isDisposed() && el.clientWidth > 0 && el.clientHeight > 0) c.resize();
+    });
     resize.observe(el);
     return () => {
       resize.disconnect();

@@ -3,23 +3,53 @@
 // here (and to ChartOption) when a screen needs it.
 
 import { use, type ComposeOption } from 'echarts/core';
-import { BarChart, type BarSeriesOption } from 'echarts/charts';
+import {
+  BarChart,
+  GraphChart,
+  LineChart,
+  ScatterChart,
+  type BarSeriesOption,
+  type GraphSeriesOption,
+  type LineSeriesOption,
+  type ScatterSeriesOption,
+} from 'echarts/charts';
 import {
   AriaComponent,
+  DataZoomComponent,
   GridComponent,
   LegendComponent,
   TooltipComponent,
   type AriaComponentOption,
+  type DataZoomComponentOption,
   type GridComponentOption,
   type LegendComponentOption,
   type TooltipComponentOption,
 } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 
-use([BarChart, GridComponent, TooltipComponent, LegendComponent, AriaComponent, CanvasRenderer]);
+use([
+  BarChart,
+  LineChart,
+  ScatterChart,
+  GraphChart,
+  GridComponent,
+  TooltipComponent,
+  LegendComponent,
+  DataZoomComponent,
+  AriaComponent,
+  CanvasRenderer,
+]);
 
 export type ChartOption = ComposeOption<
-  BarSeriesOption | GridComponentOption | TooltipComponentOption | LegendComponentOption | AriaComponentOption
+  | BarSeriesOption
+  | LineSeriesOption
+  | ScatterSeriesOption
+  | GraphSeriesOption
+  | GridComponentOption
+  | TooltipComponentOption
+  | LegendComponentOption
+  | DataZoomComponentOption
+  | AriaComponentOption
 >;
 
 export { init, type ECharts, type ECElementEvent } from 'echarts/core';

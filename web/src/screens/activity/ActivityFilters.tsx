@@ -106,7 +106,17 @@ function UserFilter({ filters, vocabulary, onChange, signedInAs }: Omit<Props, '
   );
 }
 
-function DateFilter({ filters, onChange }: Pick<Props, 'filters' | 'onChange'>) {
+type DateFields = Pick<Filters, 'date' | 'from' | 'to'>;
+
+interface DateProps {
+  filters: DateFields;
+  onChange: (patch: DateFields) => void;
+  /** How "no date" reads (Usage Analysis: its default period). */
+  anyLabel?: string;
+}
+
+/** Date presets or a custom range of days; also the Usage Analysis toolbox's. */
+export function DateFilter({ filters, onChange, anyLabel = 'Any time' }: DateProps) {
   const id = useId();
   const [from, setFrom] = useState(filters.from);
   const [to, setTo] = useState(filters.to);
@@ -120,7 +130,7 @@ function DateFilter({ filters, onChange }: Pick<Props, 'filters' | 'onChange'>) 
   return (
     <ChoiceFilter
       label="Date"
-      anyLabel="Any time"
+      anyLabel={anyLabel}
       options={presets}
       value={value}
       summary={dateSummary(filters)}

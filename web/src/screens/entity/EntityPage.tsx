@@ -60,6 +60,15 @@ export function EntityPage({ params, place }: ScreenProps) {
           </h1>
           <p class="muted">
             Id <code>{id}</code> · <Link href={searchHref(scope)}>its whole history in Activity Logs</Link>
+            {can.seesGrantOnly ? null : (
+              <>
+                {' '}
+                ·{' '}
+                <Link href={`/usage/history?kind=${encodeURIComponent(kind)}&id=${encodeURIComponent(id)}`}>
+                  its data history
+                </Link>
+              </>
+            )}
           </p>
         </div>
         <div class="head-actions">
