@@ -5,9 +5,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { demoSuite, newContext, screenshot, signIn } from './helpers.mjs';
+import { browserSuite, newContext, screenshot, signIn } from './helpers.mjs';
 
-const suite = demoSuite('usage');
+const suite = browserSuite();
 const { skip } = suite;
 const clean = () => suite.clean();
 
@@ -736,7 +736,7 @@ test(
       0,
     );
     await ap.goto(`${suite.trail.url}/usage/overview`);
-    await ap.getByRole('heading', { name: 'There is no page here' }).waitFor();
+    await ap.getByRole('heading', { name: 'You are not allowed to open this page' }).waitFor();
     await ac.close();
     clean();
   },

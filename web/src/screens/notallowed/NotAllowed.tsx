@@ -1,5 +1,5 @@
 // An address the signed-in person's role may not open (a member typing
-// /settings/people). The server refuses what such a screen would ask for
+// /settings/people, an auditor /usage/overview). The server refuses what such a screen would ask for
 // anyway; this says so in plain words instead of showing a broken screen.
 
 import { ROLE_NAMES } from '../../app/permissions';
@@ -20,9 +20,8 @@ export function NotAllowed() {
       }
     >
       <p>
-        It is for owners and admins, and you are signed in as{' '}
-        {role.toLowerCase() === 'api key' ? 'an API key' : `a ${role.toLowerCase()}`}. Ask an owner or an admin if you
-        need something changed there.
+        You are signed in as {role.toLowerCase() === 'api key' ? 'an API key' : `a ${role.toLowerCase()}`}, and this
+        page is not for that role. Ask an owner or an admin if you need something here.
       </p>
     </EmptyState>
   );
