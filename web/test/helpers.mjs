@@ -369,4 +369,3 @@ export function parseCsv(text) {
   }
   return records;
 }
-
