@@ -99,12 +99,16 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     let http_secs = http_ingest(&store, bodies, args.clients).await?;
 
     let single = args.single_events.min(args.events);
-    eprintln!(
-        "HTTP ingest of single events: {} clients, {single} requests...",
-        args.single_clients
-    );
-    let single_bodies = single_event_bodies(args.seed.wrapping_add(1), single)?;
-    let single_secs = http_ingest(&store, single_bodies, args.single_clients).await?;
+    let single_secs = if single > 0 {
+        eprintln!(
+            "HTTP ingest of single events: {} clients, {single} requests...",
+            args.single_clients
+        );
+        let bodies = single_event_bodies(args.seed.wrapping_add(1), single)?;
+        http_ingest(&store, bodies, args.single_clients).await?
+    } else {
+        f64::NAN
+    };
 
     let raw_rate = args.events as f64 / raw_secs;
     let http_rate = args.events as f64 / http_secs;
