@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use trail_core::query::Filter;
 use trail_core::rollup::{
-    Cuboid, Delta, Dims, Fact, Grain, Measures, SessionReader, Sessions, Tallies, Tally,
-    TallyReader,
+    CheckedTallies, Cuboid, Delta, Dims, Fact, Grain, Measures, SessionReader, Sessions, Tallies,
+    Tally,
 };
 use trail_core::Event;
 use trail_store::rollups::{Column, RollupQuery, RollupRow, RollupTable};
@@ -32,9 +32,10 @@ const SPLIT_BUCKETS: i32 = 24;
 /// millions of them.
 pub(crate) struct Rows<'c> {
     cells: &'c [RollupRow],
+    /// Each cell's people, checked once; none when read without people.
+    tallies: Option<Vec<CheckedTallies<'c>>>,
     /// Person ids by number.
     numbers: &'c [Uuid],
-    per_person: bool,
     wanted: Option<PeopleSet>,
 }
 
@@ -43,10 +44,8 @@ impl<'c> Rows<'c> {
     /// distinct people, which need no person's own counts, in one tight loop
     /// per cell.
     pub fn cells(&self) -> impl Iterator<Item = ScopedCell<'_, 'c>> + '_ {
-        self.cells.iter().map(move |cell| {
-            let tallies = TallyReader::new(&cell.people)
-                .ok()
-                .filter(|_| self.per_person);
+        self.cells.iter().enumerate().map(move |(i, cell)| {
+            let tallies = self.tallies.as_ref().map(|t| t[i].clone());
             let mut scoped = ScopedCell {
                 cell,
                 measures: cell.measures,
@@ -74,7 +73,7 @@ pub(crate) struct ScopedCell<'r, 'c> {
     pub cell: &'c RollupRow,
     /// The cell's measures; only the scope's people's counts when it names some.
     pub measures: Measures,
-    tallies: Option<TallyReader<'c>>,
+    tallies: Option<CheckedTallies<'c>>,
     numbers: &'c [Uuid],
     wanted: Option<&'r PeopleSet>,
 }
@@ -87,11 +86,11 @@ impl ScopedCell<'_, '_> {
         let wanted = self.wanted;
         self.tallies
             .clone()
-            .into_iter()
-            .flatten()
-            .map_while(Result::ok)
-            .filter(move |(n, _)| (*n as usize) < numbers.len() && !numbers[*n as usize].is_nil())
-            .filter(move |(n, _)| wanted.is_none_or(|w| w.contains(*n)))
+            .unwrap_or_default()
+            .filter(move |(n, _)| {
+                numbers.get(*n as usize).is_some_and(|id| !id.is_nil())
+                    && wanted.is_none_or(|w| w.contains(*n))
+            })
     }
 
     /// The sessions an error cell hit, only the scope's people's when it
@@ -167,8 +166,9 @@ impl Usage<'_> {
         cells: &'c [RollupRow],
         scope: &Scope,
     ) -> UsageResult<Rows<'c>> {
+        let mut tallies = Vec::with_capacity(cells.len());
         for cell in cells {
-            Tallies::check(&cell.people).map_err(corrupt)?;
+            tallies.push(CheckedTallies::new(&cell.people).map_err(corrupt)?);
             for entry in SessionReader::new(&cell.sessions).map_err(corrupt)? {
                 entry.map_err(corrupt)?;
             }
@@ -183,8 +183,8 @@ impl Usage<'_> {
         });
         Ok(Rows {
             cells,
+            tallies: Some(tallies),
             numbers: &self.numbers,
-            per_person: true,
             wanted,
         })
     }
@@ -201,8 +201,8 @@ impl Usage<'_> {
         }
         Ok(Rows {
             cells,
+            tallies: None,
             numbers: &self.numbers,
-            per_person: false,
             wanted: None,
         })
     }
