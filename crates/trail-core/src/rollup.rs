@@ -363,14 +363,7 @@ impl<'a> CheckedTallies<'a> {
             return Ok(CheckedTallies::default());
         }
         let people = get_varint(&mut bytes)?;
-        let (mut ends, mut run, mut longest) = (0u64, 0u32, 0u32);
-        for b in bytes {
-            // Branch-free: the loop runs over every byte of the cells read.
-            let more = u32::from(b >> 7);
-            ends += u64::from(more ^ 1);
-            run = (run + 1) * more;
-            longest = longest.max(run);
-        }
+        let Numbers { ends, run, longest } = Numbers::scan(bytes);
         if Some(ends) != people.checked_mul(4) {
             return Err(format!(
                 "tallies hold {ends} numbers where {people} people need four each"
@@ -398,6 +391,48 @@ impl<'a> CheckedTallies<'a> {
                 u64::from(b)
             }
             _ => get_long_varint(&mut self.bytes).unwrap_or(0),
+        }
+    }
+}
+
+/// How a run of varints ends: how many numbers end in it, how many bytes of
+/// an unfinished number trail it, and the longest run of continued bytes.
+#[derive(Default)]
+struct Numbers {
+    ends: u64,
+    run: u32,
+    longest: u32,
+}
+
+impl Numbers {
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+    /// Eight bytes at a time: most numbers fit one byte, so most words hold
+    /// no continued byte and are counted with one mask.
+    fn scan(bytes: &[u8]) -> Numbers {
+        let mut out = Numbers::default();
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+            let continued = word & Self::HIGH_BITS;
+            if continued == 0 {
+                out.ends += 8;
+                out.run = 0;
+            } else {
+                word.to_le_bytes().iter().for_each(|b| out.byte(*b));
+            }
+        }
+        words.remainder().iter().for_each(|b| out.byte(*b));
+        out
+    }
+
+    fn byte(&mut self, b: u8) {
+        if b & 0x80 == 0 {
+            self.ends += 1;
+            self.run = 0;
+        } else {
+            self.run += 1;
+            self.longest = self.longest.max(self.run);
         }
     }
 }
@@ -1192,6 +1227,20 @@ mod tests {
         let checked: Vec<(u32, Tally)> = CheckedTallies::new(&bytes).unwrap().collect();
         assert_eq!(checked, Tallies::entries(&bytes).unwrap());
         assert_eq!(CheckedTallies::new(&[]).unwrap().count(), 0);
+        // Words of one-byte numbers and words of long ones, across word edges.
+        let mut many = Tallies::default();
+        for p in 0..300u32 {
+            let events = if p % 7 == 0 { 1 << (p % 40) } else { 1 };
+            let t = Tally {
+                events,
+                failures: 0,
+                errors: i64::from(p % 3),
+            };
+            many.add(p * (1 + p % 5), &t);
+        }
+        let bytes = many.encode();
+        let checked: Vec<(u32, Tally)> = CheckedTallies::new(&bytes).unwrap().collect();
+        assert_eq!(checked, many.0.into_iter().collect::<Vec<_>>());
         assert!(
             Tallies::check(&bytes[..bytes.len() - 1]).is_err(),
             "a number short"
