@@ -18,6 +18,7 @@ pub struct FileConfig {
     pub max_body_bytes: Option<usize>,
     pub max_batch_events: Option<usize>,
     pub ingest_requests_per_second: Option<u32>,
+    pub usage_cache_mb: Option<usize>,
     pub log_format: Option<String>,
 }
 

@@ -40,6 +40,9 @@ pub struct ServeArgs {
     /// Requests per second one ingest-scope key may make from one address [default: 200].
     #[arg(long, env = "TRAIL_INGEST_REQUESTS_PER_SECOND")]
     ingest_requests_per_second: Option<u32>,
+    /// Memory for the rollup rows the Usage Analysis views keep between questions, in MiB [default: 256]; 0 keeps none.
+    #[arg(long, env = "TRAIL_USAGE_CACHE_MB")]
+    usage_cache_mb: Option<usize>,
     /// Log format: `text` or `json` [default: text]. Verbosity: RUST_LOG (default info).
     #[arg(long, env = "TRAIL_LOG_FORMAT")]
     log_format: Option<String>,
@@ -85,6 +88,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .ingest_requests_per_second
             .or(file.ingest_requests_per_second)
             .unwrap_or(defaults.ingest_requests_per_second),
+        usage_cache_bytes: args
+            .usage_cache_mb
+            .or(file.usage_cache_mb)
+            .map_or(defaults.usage_cache_bytes, |mb| mb.saturating_mul(1 << 20)),
         ..defaults
     };
     tracing::info!(store = %database.describe(), "opening store");

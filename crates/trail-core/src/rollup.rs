@@ -742,6 +742,15 @@ impl Delta {
         self.cells.is_empty()
     }
 
+    /// The buckets whose rows the delta changes, per account and grain: every
+    /// event adds to cells, so the cells' buckets cover the other tables'.
+    pub fn buckets(&self) -> std::collections::BTreeSet<(Uuid, Grain, DateTime<Utc>)> {
+        self.cells
+            .keys()
+            .map(|k| (k.account, k.grain, k.bucket))
+            .collect()
+    }
+
     /// Adds an event at the stored grains.
     pub fn add(&mut self, f: &Fact) {
         self.add_at(f, &Grain::STORED);

@@ -41,6 +41,8 @@ pub struct ServerConfig {
     /// Requests per second one ingest-scope key may make from one address (keys
     /// embedded in web pages are ingest keys).
     pub ingest_requests_per_second: u32,
+    /// Memory for the rollup rows kept between usage questions, in bytes.
+    pub usage_cache_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -52,6 +54,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             ingest: IngestConfig::default(),
             ingest_requests_per_second: 200,
+            usage_cache_bytes: 256 << 20,
         }
     }
 }
@@ -93,6 +96,7 @@ pub(crate) struct AppState {
     pub limits: Limiters,
     pub logging: logging::LoggingGate,
     pub reads: audit::ReadLog,
+    pub rollups: trail_usage::RollupCache,
 }
 
 pub struct Server {
@@ -106,6 +110,7 @@ impl Server {
         let listener = TcpListener::bind(config.listen).await?;
         let (ingestor, writer) = Ingestor::start(store.clone(), config.ingest);
         let limits = Limiters::new(&config);
+        let rollups = trail_usage::RollupCache::new(config.usage_cache_bytes);
         let state = Arc::new(AppState {
             store,
             ingestor,
@@ -115,6 +120,7 @@ impl Server {
             limits,
             logging: logging::LoggingGate::default(),
             reads: audit::ReadLog::default(),
+            rollups,
         });
         Ok(Server {
             listener,

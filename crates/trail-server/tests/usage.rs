@@ -21,7 +21,8 @@ use common::TestServer;
 on_both_stores!(
     views_answer_from_the_rollups,
     filters_roles_and_bad_questions,
-    minute_buckets_agree_with_hours
+    minute_buckets_agree_with_hours,
+    kept_rows_give_way_to_late_events
 );
 
 const ANALYSTS: &[&str] = &["ann@co.com", "ben@co.com"];
@@ -540,4 +541,52 @@ async fn minute_buckets_agree_with_hours(s: TestServer) {
         (1, 1, 1),
         "one occurrence, person and session"
     );
+}
+
+/// The server keeps past buckets' rows between questions; events that arrive
+/// late, into those buckets, must still be counted by the next question.
+async fn kept_rows_give_way_to_late_events(s: TestServer) {
+    load(&s).await;
+    let key = s.admin_key.clone();
+    let range = [("range", "30d")];
+    let before: Overview = view(&s, &key, "overview", &range).await;
+    let packages: Packages = view(&s, &key, "packages", &range).await;
+    let errors: Errors = view(&s, &key, "errors", &range).await;
+    assert_eq!(
+        view::<Packages>(&s, &key, "packages", &range).await,
+        packages,
+        "asked twice, answered the same"
+    );
+    let late = [
+        item(json!({"type": "script-start", "actor": actor("eve@co.com"),
+            "occurred_at": at(4, 500), "package": "Late", "status": "failed",
+            "resource": {"id": "s9", "name": "Late Import"},
+            "error": {"message": "Disk full", "stack_trace": "IOError\n    at write (late.js:1:1)"}})),
+        item(json!({"type": "query-start", "actor": actor("ann@co.com"),
+            "occurred_at": at(10, 0), "package": "PowerPack",
+            "resource": {"id": "q1", "name": "Top Customers"}})),
+    ];
+    s.client().send_events(&late).await.unwrap();
+
+    let after: Overview = view(&s, &key, "overview", &range).await;
+    assert_eq!(after.cards.events.current, before.cards.events.current + 2);
+    assert_eq!(
+        after.cards.active_users.current,
+        before.cards.active_users.current + 1
+    );
+    let now: Packages = view(&s, &key, "packages", &range).await;
+    let package = |p: &Packages, name: &str| {
+        p.packages
+            .iter()
+            .find(|s| s.package == name)
+            .map(|s| (s.events, s.users))
+    };
+    assert_eq!(package(&now, "Late"), Some((1, 1)));
+    let (events, users) = package(&packages, "PowerPack").unwrap();
+    assert_eq!(package(&now, "PowerPack"), Some((events + 1, users)));
+    let only: Packages = view(&s, &key, "packages", &[("range", "30d"), ("packages", "Late")]).await;
+    assert_eq!(only.packages.len(), 1, "a filter applies to kept rows too");
+    let now: Errors = view(&s, &key, "errors", &range).await;
+    assert_eq!(now.groups.len(), errors.groups.len() + 1);
+    assert!(now.groups.iter().any(|g| g.message == "Disk full"));
 }

@@ -25,6 +25,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
+use trail_core::rollup::Grain;
 use trail_core::{Event, NewEvent};
 use trail_store::rollups::{RollupQuery, RollupRow, SeenRow, SeenTable};
 use trail_store::search::{SearchPage, SearchRequest};
@@ -328,6 +329,16 @@ impl Store for PostgresStore {
 
     async fn rollup_rows(&self, account: Uuid, query: &RollupQuery) -> StoreResult<Vec<RollupRow>> {
         rollups::rows(&self.client().await?, account, query).await
+    }
+
+    async fn rollup_versions(
+        &self,
+        account: Uuid,
+        grain: Grain,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<(DateTime<Utc>, i64)>> {
+        rollups::versions(&self.client().await?, account, grain, from, to).await
     }
 
     async fn seen(&self, account: Uuid, table: SeenTable) -> StoreResult<Vec<SeenRow>> {

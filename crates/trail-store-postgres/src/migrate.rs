@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (9, include_str!("../migrations/0009_error_sessions.sql")),
     (10, include_str!("../migrations/0010_usage_partitions.sql")),
     (11, include_str!("../migrations/0011_cells_by_cuboid.sql")),
+    (12, include_str!("../migrations/0012_bucket_versions.sql")),
 ];
 
 /// The advisory lock that serialises migrations ("trail" in ASCII), so servers

@@ -12,7 +12,7 @@ use deadpool_postgres::{Client, Transaction};
 use futures::TryStreamExt;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
-use trail_core::rollup::{Cell, Delta, Fact, Measures, Outcome, Seen, Sketch};
+use trail_core::rollup::{Cell, Delta, Fact, Grain, Measures, Outcome, Seen, Sketch};
 use trail_store::rollups::{
     rollup_sql, Column, Gathered, RollupQuery, RollupRow, RollupTable, SeenRow, SeenTable,
 };
@@ -40,8 +40,44 @@ pub(crate) async fn write(tx: &Transaction<'_>, delta: &Delta) -> StoreResult<()
         write_durations(tx, delta),
         write_features(tx, delta),
         write_signatures(tx, delta),
+        write_versions(tx, delta),
     )
     .map(drop)
+}
+
+/// Gives each bucket the delta changes a new version (see `usage_buckets`).
+async fn write_versions(tx: &Transaction<'_>, delta: &Delta) -> StoreResult<()> {
+    let buckets: Vec<_> = delta.buckets().into_iter().collect();
+    let sql = "INSERT INTO usage_buckets (account_id, grain, bucket, version) \
+        SELECT account_id, grain, bucket, nextval('usage_version') \
+        FROM unnest($1::uuid[], $2::int2[], $3::timestamptz[]) AS b(account_id, grain, bucket) \
+        ON CONFLICT (account_id, grain, bucket) DO UPDATE SET version = EXCLUDED.version";
+    let params = vec![
+        array(&buckets, |(account, ..)| *account),
+        array(&buckets, |(_, grain, _)| grain.code()),
+        array(&buckets, |(.., bucket)| *bucket),
+    ];
+    upsert(tx, buckets.len(), sql, params).await
+}
+
+/// The versions of the account's buckets of `grain` in `[from, to)`, by bucket.
+pub(crate) async fn versions(
+    client: &Client,
+    account: Uuid,
+    grain: Grain,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> StoreResult<Vec<(DateTime<Utc>, i64)>> {
+    let sql = "SELECT bucket, version FROM usage_buckets \
+        WHERE account_id = $1 AND grain = $2 AND bucket >= $3 AND bucket < $4 ORDER BY bucket";
+    let statement = client.prepare_cached(sql).await.map_err(db)?;
+    let rows = client
+        .query(&statement, &[&account, &grain.code(), &from, &to])
+        .await
+        .map_err(db)?;
+    rows.iter()
+        .map(|r| Ok((get(r, "bucket")?, get(r, "version")?)))
+        .collect()
 }
 
 /// One array parameter: `f` of each entry.
@@ -598,6 +634,9 @@ pub(crate) async fn rebuild(client: &mut Client, account: Uuid) -> StoreResult<u
         write(&tx, &delta).await?;
         read += rows.len() as u64;
     }
+    // Buckets left without rows changed too.
+    let bump = "UPDATE usage_buckets SET version = nextval('usage_version') WHERE account_id = $1";
+    query(&tx, bump, &[&account]).await?;
     tx.commit().await.map_err(db)?;
     Ok(read)
 }

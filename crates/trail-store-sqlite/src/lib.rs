@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
+use trail_core::rollup::Grain;
 use trail_core::{Event, NewEvent};
 use trail_store::rollups::{RollupQuery, RollupRow, SeenRow, SeenTable};
 use trail_store::search::{SearchPage, SearchRequest};
@@ -36,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_filters.sql")),
     (8, include_str!("../migrations/0008_usage.sql")),
     (9, include_str!("../migrations/0009_error_sessions.sql")),
+    (10, include_str!("../migrations/0010_bucket_versions.sql")),
 ];
 
 /// The embedded backend.
@@ -423,6 +425,17 @@ impl Store for SqliteStore {
     async fn rollup_rows(&self, account: Uuid, query: &RollupQuery) -> StoreResult<Vec<RollupRow>> {
         let query = query.clone();
         self.read(move |c| rollups::rows(c, account, &query)).await
+    }
+
+    async fn rollup_versions(
+        &self,
+        account: Uuid,
+        grain: Grain,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<(DateTime<Utc>, i64)>> {
+        self.read(move |c| rollups::versions(c, account, grain, from, to))
+            .await
     }
 
     async fn seen(&self, account: Uuid, table: SeenTable) -> StoreResult<Vec<SeenRow>> {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql, Transaction};
 use std::collections::HashMap;
 
-use trail_core::rollup::{Cell, Delta, Fact, Measures, Outcome, Sketch};
+use trail_core::rollup::{Cell, Delta, Fact, Grain, Measures, Outcome, Sketch};
 use trail_store::rollups::{
     rollup_sql, Column, Gathered, RollupQuery, RollupRow, RollupTable, SeenRow, SeenTable,
 };
@@ -21,7 +21,61 @@ pub fn write(tx: &Transaction, delta: &Delta) -> StoreResult<()> {
     write_cells(tx, delta, &numbers)?;
     write_durations(tx, delta)?;
     write_errors(tx, delta, &numbers)?;
-    write_seen(tx, delta)
+    write_seen(tx, delta)?;
+    write_versions(tx, delta)
+}
+
+/// The next number of the version counter (see `usage_buckets`).
+fn next_version(tx: &Transaction) -> StoreResult<i64> {
+    tx.query_row(
+        "UPDATE usage_clock SET version = version + 1 RETURNING version",
+        [],
+        |r| r.get(0),
+    )
+    .map_err(db_error)
+}
+
+/// Gives each bucket the delta changes a new version.
+fn write_versions(tx: &Transaction, delta: &Delta) -> StoreResult<()> {
+    let buckets = delta.buckets();
+    if buckets.is_empty() {
+        return Ok(());
+    }
+    let version = next_version(tx)?;
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO usage_buckets (account_id, grain, bucket, version) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO UPDATE SET version = excluded.version",
+        )
+        .map_err(db_error)?;
+    for (account, grain, bucket) in buckets {
+        stmt.execute(params![account, grain.code(), micros(&bucket), version])
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+/// The versions of the account's buckets of `grain` in `[from, to)`, by bucket.
+pub fn versions(
+    conn: &Connection,
+    account: Uuid,
+    grain: Grain,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> StoreResult<Vec<(DateTime<Utc>, i64)>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT bucket, version FROM usage_buckets
+             WHERE account_id = ?1 AND grain = ?2 AND bucket >= ?3 AND bucket < ?4 ORDER BY bucket",
+        )
+        .map_err(db_error)?;
+    let rows = stmt
+        .query_map(
+            params![account, grain.code(), micros(&from), micros(&to)],
+            |r| Ok((from_micros(r.get(0)?), r.get(1)?)),
+        )
+        .map_err(db_error)?;
+    rows.collect::<Result<_, _>>().map_err(db_error)
 }
 
 /// Each person's number in the tallies, per (account, person).
@@ -446,6 +500,13 @@ pub fn rebuild(conn: &mut Connection, account: Uuid) -> StoreResult<u64> {
         read += n;
         after = last;
     }
+    // Buckets left without rows changed too.
+    let version = next_version(&tx)?;
+    tx.execute(
+        "UPDATE usage_buckets SET version = ?2 WHERE account_id = ?1",
+        params![account, version],
+    )
+    .map_err(db_error)?;
     tx.commit().map_err(db_error)?;
     Ok(read)
 }

@@ -164,6 +164,18 @@ pub trait Store: Send + Sync + 'static {
         account: Uuid,
         query: &rollups::RollupQuery,
     ) -> StoreResult<Vec<rollups::RollupRow>>;
+    /// The versions of the account's rollup buckets of `grain` in
+    /// `[from, to)`, by bucket: a bucket's version changes in every
+    /// transaction that changes its rows, and a number is never given twice,
+    /// so rows read after a version still belong to it if it has not changed.
+    /// Buckets never written have none.
+    async fn rollup_versions(
+        &self,
+        account: Uuid,
+        grain: trail_core::rollup::Grain,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<(DateTime<Utc>, i64)>>;
     /// Every row of a first-and-last-seen table of the account.
     async fn seen(
         &self,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::search::{Dialect, Sql, SqlArg};
 
 /// A table of rollup rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RollupTable {
     /// `usage_cells` of one cuboid (`trail_core::rollup::CUBOIDS`).
     Cells(i16),

@@ -7,6 +7,7 @@
 //! Views are computed here, in Rust, from the rows the store hands back, so
 //! both stores give the same answers by construction.
 
+mod cache;
 mod errors;
 mod events;
 mod functions;
@@ -29,6 +30,7 @@ use trail_store::search::{Cursor, SearchPage, SearchRequest};
 use trail_store::{EventTypeRecord, Store, StoreError};
 use uuid::Uuid;
 
+pub use cache::RollupCache;
 pub use scope::Scope;
 pub use window::{parse_grain, Window, MAX_BUCKETS};
 
@@ -62,6 +64,8 @@ pub struct Usage<'a> {
     minutes: Mutex<HashMap<Window, std::sync::Arc<Delta>>>,
     /// The packages and functions, once read.
     labels: Mutex<Option<std::sync::Arc<functions::Labels>>>,
+    /// The server's kept rollup rows, if it keeps any.
+    cache: Option<&'a RollupCache>,
 }
 
 impl<'a> Usage<'a> {
@@ -100,7 +104,16 @@ impl<'a> Usage<'a> {
             first_seen: seen.iter().map(|p| (p.user, p.first)).collect(),
             minutes: Mutex::new(HashMap::new()),
             labels: Mutex::new(None),
+            cache: None,
         })
+    }
+
+    /// Reads rollup rows through `cache` (see [`RollupCache`]).
+    pub fn with_cache(self, cache: &'a RollupCache) -> Usage<'a> {
+        Usage {
+            cache: Some(cache),
+            ..self
+        }
     }
 
     /// The account's event types, by id.

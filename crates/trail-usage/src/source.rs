@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use trail_core::query::Filter;
 use trail_core::rollup::{
     CheckedTallies, Cuboid, Delta, Dims, Fact, Grain, Measures, SessionReader, Sessions, Tallies,
@@ -14,6 +16,7 @@ use trail_core::Event;
 use trail_store::rollups::{Column, RollupQuery, RollupRow, RollupTable};
 use uuid::Uuid;
 
+use crate::cache::{BucketKey, RollupCache};
 use crate::{PeopleSet, Scope, Usage, UsageError, UsageResult, Window};
 
 fn corrupt(e: String) -> UsageError {
@@ -309,10 +312,69 @@ impl Usage<'_> {
             .collect())
     }
 
-    /// Rows of the store's tables. A long window's rows are read as two
+    /// Rows of the store's tables, through the server's kept rows when it
+    /// keeps some (window totals are summed by the store, and not kept).
+    async fn stored_rows(&self, q: &RollupQuery) -> UsageResult<Vec<RollupRow>> {
+        match self.cache {
+            Some(cache) if !q.totals => self.kept_rows(cache, q).await,
+            _ => self.read_rows(q).await,
+        }
+    }
+
+    /// The rows of the buckets kept at their current version, and the others
+    /// read again and kept (see [`RollupCache`]).
+    async fn kept_rows(&self, cache: &RollupCache, q: &RollupQuery) -> UsageResult<Vec<RollupRow>> {
+        let versions = (self.store)
+            .rollup_versions(self.account, q.grain, q.from, q.to)
+            .await?;
+        let key = |bucket| BucketKey {
+            account: self.account,
+            table: q.table,
+            grain: q.grain.code(),
+            bucket,
+        };
+        let kept: Vec<_> = versions
+            .iter()
+            .map(|(bucket, version)| cache.get(&key(*bucket), *version))
+            .collect();
+        // Whole buckets: kept rows serve every later question about them.
+        let spans: Vec<RollupQuery> = stale_spans(&versions, &kept, q.to)
+            .into_iter()
+            .map(|(from, to)| RollupQuery {
+                from,
+                to,
+                only: Vec::new(),
+                not_blank: Vec::new(),
+                people: true,
+                ..q.clone()
+            })
+            .collect();
+        let reads = spans.iter().map(|span| self.read_rows(span));
+        let mut read: HashMap<_, Vec<RollupRow>> = HashMap::new();
+        for row in futures::future::try_join_all(reads).await?.into_iter().flatten() {
+            read.entry(row.bucket).or_default().push(row);
+        }
+        let mut out = Vec::new();
+        for ((bucket, version), kept) in versions.iter().zip(kept) {
+            let rows = kept.unwrap_or_else(|| {
+                let rows = Arc::new(read.remove(bucket).unwrap_or_default());
+                cache.put(key(*bucket), *version, rows.clone());
+                rows
+            });
+            let wanted = rows.iter().filter(|r| q.matches(r));
+            if q.people {
+                out.extend(wanted.cloned());
+            } else {
+                out.extend(wanted.map(without_people));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Rows read from the store. A long window's rows are read as two
     /// halves at once: the store answers them in parallel, and a long window
     /// is where the time goes.
-    async fn stored_rows(&self, q: &RollupQuery) -> UsageResult<Vec<RollupRow>> {
+    async fn read_rows(&self, q: &RollupQuery) -> UsageResult<Vec<RollupRow>> {
         let middle = q.grain.floor(q.from + (q.to - q.from) / 2);
         let long = q.to - q.from > q.grain.length() * SPLIT_BUCKETS;
         if q.totals || !long || middle <= q.from {
@@ -463,5 +525,61 @@ fn place(
         kind: kind.to_string(),
         function: function.to_string(),
         ..RollupRow::default()
+    }
+}
+
+/// The buckets to read again, as `[from, to)` spans of neighbours (one read
+/// each): those not kept, each up to the next bucket with a version.
+fn stale_spans<T>(
+    versions: &[(DateTime<Utc>, i64)],
+    kept: &[Option<T>],
+    to: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    for (i, (bucket, _)) in versions.iter().enumerate() {
+        if kept[i].is_some() {
+            continue;
+        }
+        let end = versions.get(i + 1).map_or(to, |(next, _)| *next);
+        match spans.last_mut() {
+            Some((_, until)) if until == bucket => *until = end,
+            _ => spans.push((*bucket, end)),
+        }
+    }
+    spans
+}
+
+/// A row as read without its people.
+fn without_people(r: &RollupRow) -> RollupRow {
+    RollupRow {
+        bucket: r.bucket,
+        type_id: r.type_id,
+        package: r.package.clone(),
+        kind: r.kind.clone(),
+        function: r.function.clone(),
+        source: r.source.clone(),
+        level: r.level.clone(),
+        signature: r.signature.clone(),
+        measures: r.measures,
+        people: Vec::new(),
+        sessions: Vec::new(),
+        sketch: r.sketch.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_buckets_are_read_in_spans_of_neighbours() {
+        let day = |d: i64| DateTime::from_timestamp(d * 86_400, 0).unwrap();
+        let versions: Vec<_> = [1, 2, 3, 5, 6, 8].iter().map(|d| (day(*d), 1)).collect();
+        let kept = [None, None, Some(()), None, Some(()), None];
+        assert_eq!(
+            stale_spans(&versions, &kept, day(10)),
+            vec![(day(1), day(3)), (day(5), day(6)), (day(8), day(10))]
+        );
+        assert!(stale_spans(&versions, &[Some(()); 6], day(10)).is_empty());
     }
 }

@@ -93,7 +93,9 @@ async fn ask<'a>(
     }
     // What the caller may not see, for the views that list events.
     let guard = restrict(state, caller, Filter::default()).await?;
-    let usage = Usage::new(state.store.as_ref(), caller.account(), guard).await?;
+    let usage = Usage::new(state.store.as_ref(), caller.account(), guard)
+        .await?
+        .with_cache(&state.rollups);
     let window = window(&params)?;
     let mut scope = scope(state, caller.account(), &usage, &params).await?;
     if let Sight::Own(me) = sight {
