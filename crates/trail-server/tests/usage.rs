@@ -584,7 +584,13 @@ async fn kept_rows_give_way_to_late_events(s: TestServer) {
     assert_eq!(package(&now, "Late"), Some((1, 1)));
     let (events, users) = package(&packages, "PowerPack").unwrap();
     assert_eq!(package(&now, "PowerPack"), Some((events + 1, users)));
-    let only: Packages = view(&s, &key, "packages", &[("range", "30d"), ("packages", "Late")]).await;
+    let only: Packages = view(
+        &s,
+        &key,
+        "packages",
+        &[("range", "30d"), ("packages", "Late")],
+    )
+    .await;
     assert_eq!(only.packages.len(), 1, "a filter applies to kept rows too");
     let now: Errors = view(&s, &key, "errors", &range).await;
     assert_eq!(now.groups.len(), errors.groups.len() + 1);

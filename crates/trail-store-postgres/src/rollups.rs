@@ -6,6 +6,7 @@
 //! pipelined.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Client, Transaction};
@@ -500,12 +501,12 @@ fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
         let i = i + 1;
         match column {
             Column::Type => out.type_id = get(r, i)?,
-            Column::Package => out.package = get(r, i)?,
-            Column::Kind => out.kind = get(r, i)?,
-            Column::Function => out.function = get(r, i)?,
-            Column::Source => out.source = get(r, i)?,
-            Column::Level => out.level = get(r, i)?,
-            Column::Signature => out.signature = get(r, i)?,
+            Column::Package => out.package = get::<&str>(r, i)?.into(),
+            Column::Kind => out.kind = get::<&str>(r, i)?.into(),
+            Column::Function => out.function = get::<&str>(r, i)?.into(),
+            Column::Source => out.source = get::<&str>(r, i)?.into(),
+            Column::Level => out.level = get::<&str>(r, i)?.into(),
+            Column::Signature => out.signature = get::<&str>(r, i)?.into(),
         }
     }
     let i = table.columns().len() + 1;
@@ -525,7 +526,7 @@ fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
         RollupTable::Durations => {
             let sketch = decode(get(r, i)?)?;
             out.measures.timed = sketch.count() as i64;
-            out.sketch = Some(Box::new(sketch));
+            out.sketch = Some(Arc::new(sketch));
         }
         RollupTable::Errors => {
             out.measures.events = int(0)?;
@@ -537,8 +538,10 @@ fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
 }
 
 /// The people's tallies as stored; none when the query left them out.
-fn tallies(r: &Row, i: usize) -> StoreResult<Vec<u8>> {
-    Ok(get::<Option<Vec<u8>>>(r, i)?.unwrap_or_default())
+fn tallies(r: &Row, i: usize) -> StoreResult<Arc<[u8]>> {
+    Ok(get::<Option<&[u8]>>(r, i)?
+        .map(Arc::from)
+        .unwrap_or_default())
 }
 
 pub(crate) async fn seen(

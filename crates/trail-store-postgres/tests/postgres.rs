@@ -286,7 +286,7 @@ async fn rollups_of_appends_equal_a_rebuild() {
                 .iter()
                 .map(|(n, t)| (numbers[n], *t))
                 .collect();
-            ((r.bucket, r.source), (r.measures, people))
+            ((r.bucket, r.source.to_string()), (r.measures, people))
         })
         .collect();
     let m = |events, failures, errors, timed, duration_sum, duration_max| Measures {

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql, Transaction};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use trail_core::rollup::{Cell, Delta, Fact, Grain, Measures, Outcome, Sketch};
 use trail_store::rollups::{
@@ -361,7 +362,10 @@ fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
     };
     let mut i = 1;
     for column in table.columns() {
-        let get_text = |i: usize| r.get::<_, String>(i).map_err(db_error);
+        let get_text = |i: usize| {
+            let text = r.get_ref(i).and_then(|v| v.as_str().map_err(Into::into));
+            text.map(Arc::from).map_err(db_error)
+        };
         match column {
             Column::Type => out.type_id = r.get(i).map_err(db_error)?,
             Column::Package => out.package = get_text(i)?,
@@ -390,7 +394,7 @@ fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
             let bytes: Vec<u8> = r.get(i).map_err(db_error)?;
             let sketch = Sketch::decode(&bytes).map_err(StoreError::Corrupt)?;
             out.measures.timed = sketch.count() as i64;
-            out.sketch = Some(Box::new(sketch));
+            out.sketch = Some(Arc::new(sketch));
         }
         RollupTable::Errors => {
             out.measures.events = int(i)?;
@@ -402,9 +406,11 @@ fn row(r: &Row, table: RollupTable) -> StoreResult<RollupRow> {
 }
 
 /// The people's tallies as stored; none when the query left them out.
-fn tallies(r: &Row, i: usize) -> StoreResult<Vec<u8>> {
-    let bytes: Option<Vec<u8>> = r.get(i).map_err(db_error)?;
-    Ok(bytes.unwrap_or_default())
+fn tallies(r: &Row, i: usize) -> StoreResult<Arc<[u8]>> {
+    let bytes = r
+        .get_ref(i)
+        .and_then(|v| v.as_blob_or_null().map_err(Into::into));
+    Ok(bytes.map_err(db_error)?.map(Arc::from).unwrap_or_default())
 }
 
 pub fn seen(conn: &Connection, account: Uuid, table: SeenTable) -> StoreResult<Vec<SeenRow>> {

@@ -138,11 +138,11 @@ fn as_cells(rows: Vec<RollupRow>, logins: &HashMap<u32, String>) -> Expected {
             let key = vec![
                 r.bucket.to_rfc3339(),
                 r.type_id.to_string(),
-                r.package,
-                r.kind,
-                r.function,
-                r.source,
-                r.level,
+                r.package.to_string(),
+                r.kind.to_string(),
+                r.function.to_string(),
+                r.source.to_string(),
+                r.level.to_string(),
             ];
             (key, (r.measures, people))
         })
@@ -401,7 +401,7 @@ pub async fn errors_keep_their_sessions_and_sessions_are_counted(store: Arc<dyn 
         let mut got: BTreeMap<String, BTreeSet<Uuid>> = BTreeMap::new();
         for r in store.rollup_rows(account, &q).await.unwrap() {
             let sessions = Sessions::decode(&r.sessions).unwrap();
-            got.entry(r.signature.clone())
+            got.entry(r.signature.to_string())
                 .or_default()
                 .extend(sessions.0.keys());
         }

@@ -1,6 +1,8 @@
 //! Reading the usage rollups (`trail_core::rollup`): which rows of which table,
 //! as one SQL text both backends run, and the row shape they hand back.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use trail_core::rollup::{Grain, Measures, Sketch};
 use uuid::Uuid;
@@ -113,24 +115,25 @@ pub struct RollupQuery {
 }
 
 /// One rollup row; dimensions the table lacks are blank.
+/// Shared, not owned: rows kept between questions (`trail_usage`'s cache) are
+/// handed to each question by the ten thousand, and a clone is a few counts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RollupRow {
     pub bucket: DateTime<Utc>,
     pub type_id: i64,
-    pub package: String,
-    pub kind: String,
-    pub function: String,
-    pub source: String,
-    pub level: String,
-    pub signature: String,
+    pub package: Arc<str>,
+    pub kind: Arc<str>,
+    pub function: Arc<str>,
+    pub source: Arc<str>,
+    pub level: Arc<str>,
+    pub signature: Arc<str>,
     pub measures: Measures,
     /// The people of the row, by number (`usage_people.num`), as stored
     /// ([`trail_core::rollup::Tallies::encode`]): decoded only by the questions about people.
-    pub people: Vec<u8>,
+    pub people: Arc<[u8]>,
     /// For errors, the sessions hit ([`trail_core::rollup::Sessions::encode`]).
-    pub sessions: Vec<u8>,
-    /// Boxed: most rows have none, and rows are moved by the ten thousand.
-    pub sketch: Option<Box<Sketch>>,
+    pub sessions: Arc<[u8]>,
+    pub sketch: Option<Arc<Sketch>>,
 }
 
 /// Rows that come one at a time, gathered in chunks and then moved once into a

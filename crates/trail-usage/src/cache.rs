@@ -142,7 +142,7 @@ mod tests {
 
     fn rows(people: usize) -> Arc<Vec<RollupRow>> {
         Arc::new(vec![RollupRow {
-            people: vec![0; people],
+            people: vec![0; people].into(),
             ..RollupRow::default()
         }])
     }

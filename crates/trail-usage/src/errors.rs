@@ -119,13 +119,13 @@ impl Usage<'_> {
         for group in &cells {
             let rows = self.people(group, scope)?;
             if rows.cells().any(|c| c.measures.events > 0) {
-                per.insert(group[0].signature.as_str(), rows);
+                per.insert(&*group[0].signature, rows);
             }
         }
         let signatures: Vec<String> = per.keys().map(|s| s.to_string()).collect();
         let seen: HashMap<String, (String, DateTime<Utc>, DateTime<Utc>)> = seen
             .into_iter()
-            .filter(|r| per.contains_key(r.signature.as_str()))
+            .filter(|r| per.contains_key(&*r.signature))
             .map(|r| (r.signature, (r.label, r.first, r.last)))
             .collect();
         let unscoped = (scope.dims() == Dims::NONE).then_some(cells.as_slice());
@@ -193,7 +193,7 @@ impl Usage<'_> {
             .iter()
             .chain(window_cells.into_iter().flatten().flatten())
         {
-            days.entry(r.signature.clone())
+            days.entry(r.signature.to_string())
                 .or_default()
                 .insert(day(r.bucket));
         }
@@ -319,7 +319,7 @@ fn by_signature(cells: Vec<RollupRow>) -> Vec<Vec<RollupRow>> {
         .collect();
     let mut groups: Vec<Vec<RollupRow>> = sizes.into_iter().map(Vec::with_capacity).collect();
     for cell in cells {
-        groups[index[&cell.signature]].push(cell);
+        groups[index[&*cell.signature]].push(cell);
     }
     groups
 }

@@ -26,7 +26,7 @@ impl Usage<'_> {
         let mut per_source: Vec<Vec<i64>> = Vec::new();
         let mut active = PeopleSet::default();
         for c in people.cells() {
-            let counts = groups.entry(c.cell, |c| c.source.as_str(), &mut per_source);
+            let counts = groups.entry(c.cell, |c| c.source.as_ref(), &mut per_source);
             for (n, t) in c.people() {
                 counts.resize(counts.len().max(n as usize + 1), 0);
                 counts[n as usize] += t.events;
@@ -50,8 +50,8 @@ impl Usage<'_> {
             .collect();
         Ok(Events {
             span: w.span(),
-            by_source: series(w, &people, |c| c.source.clone(), usize::MAX),
-            by_level: series(w, &levels, |c| c.level.clone(), usize::MAX),
+            by_source: series(w, &people, |c| c.source.to_string(), usize::MAX),
+            by_level: series(w, &levels, |c| c.level.to_string(), usize::MAX),
             by_type: series(w, &types, |c| self.type_name(c.type_id), top_n),
             by_user: top(by_user, top_n, |p: &PersonSource| {
                 (

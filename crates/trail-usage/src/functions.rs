@@ -34,7 +34,11 @@ pub(crate) struct Labels {
 }
 
 fn fn_key(r: &RollupRow) -> FnKey {
-    (r.package.clone(), r.kind.clone(), r.function.clone())
+    (
+        r.package.to_string(),
+        r.kind.to_string(),
+        r.function.to_string(),
+    )
 }
 
 impl Usage<'_> {
@@ -80,11 +84,11 @@ impl Usage<'_> {
             })
             .collect();
         for c in kinds.cells().filter(|c| named(c.cell)) {
-            let Some(s) = summaries.get_mut(&c.cell.package) else {
+            let Some(s) = summaries.get_mut(&*c.cell.package) else {
                 continue;
             };
             let events = c.measures.events;
-            add_to(&mut s.levels, &c.cell.level, events);
+            add_to(&mut s.levels, &*c.cell.level, events);
             add_to(&mut s.actions, self.type_action(c.cell.type_id), events);
         }
         let mut functions: HashMap<&str, Vec<NameCount>> = HashMap::new();
@@ -242,9 +246,14 @@ impl Usage<'_> {
             if r.function.is_empty() {
                 labels.packages.insert(r.package.clone(), r);
             } else {
-                labels
-                    .functions
-                    .insert((r.package.clone(), r.kind.clone(), r.function.clone()), r);
+                labels.functions.insert(
+                    (
+                        r.package.to_string(),
+                        r.kind.to_string(),
+                        r.function.to_string(),
+                    ),
+                    r,
+                );
             }
         }
         let labels = std::sync::Arc::new(labels);
@@ -310,7 +319,7 @@ fn function_ref(labels: &Labels, key: FnKey) -> FunctionRef {
 
 /// A cell's function (package, kind, function).
 pub(crate) fn function_of(c: &RollupRow) -> FnOf<'_> {
-    (c.package.as_str(), c.kind.as_str(), c.function.as_str())
+    (c.package.as_ref(), c.kind.as_ref(), c.function.as_ref())
 }
 
 /// `package:label` of a function.

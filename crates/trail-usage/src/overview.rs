@@ -227,5 +227,5 @@ pub(crate) fn named(c: &RollupRow) -> bool {
 
 /// A cell's package.
 pub(crate) fn package_of(c: &RollupRow) -> &str {
-    c.package.as_str()
+    c.package.as_ref()
 }

@@ -351,7 +351,11 @@ impl Usage<'_> {
             .collect();
         let reads = spans.iter().map(|span| self.read_rows(span));
         let mut read: HashMap<_, Vec<RollupRow>> = HashMap::new();
-        for row in futures::future::try_join_all(reads).await?.into_iter().flatten() {
+        for row in futures::future::try_join_all(reads)
+            .await?
+            .into_iter()
+            .flatten()
+        {
             read.entry(row.bucket).or_default().push(row);
         }
         let mut out = Vec::new();
@@ -480,10 +484,10 @@ impl Usage<'_> {
                 .iter()
                 .filter(|(k, _)| k.cuboid == cuboid)
                 .map(|(k, cell)| RollupRow {
-                    source: k.source.clone(),
-                    level: k.level.clone(),
+                    source: k.source.as_str().into(),
+                    level: k.level.as_str().into(),
                     measures: cell.measures,
-                    people: self.numbered(&cell.people).encode(),
+                    people: self.numbered(&cell.people).encode().into(),
                     ..place(k.bucket, k.type_id, &k.package, &k.kind, &k.function)
                 })
                 .collect(),
@@ -491,7 +495,7 @@ impl Usage<'_> {
                 .durations
                 .iter()
                 .map(|(k, s)| RollupRow {
-                    sketch: Some(Box::new(s.clone())),
+                    sketch: Some(Arc::new(s.clone())),
                     ..place(k.bucket, k.type_id, &k.package, &k.kind, &k.function)
                 })
                 .collect(),
@@ -499,10 +503,10 @@ impl Usage<'_> {
                 .errors
                 .iter()
                 .map(|(k, cell)| RollupRow {
-                    signature: k.signature.clone(),
+                    signature: k.signature.as_str().into(),
                     measures: cell.measures,
-                    people: self.numbered(&cell.people).encode(),
-                    sessions: self.numbered_sessions(&cell.sessions).encode(),
+                    people: self.numbered(&cell.people).encode().into(),
+                    sessions: self.numbered_sessions(&cell.sessions).encode().into(),
                     ..place(k.bucket, k.type_id, &k.package, &k.kind, &k.function)
                 })
                 .collect(),
@@ -521,9 +525,9 @@ fn place(
     RollupRow {
         bucket,
         type_id,
-        package: package.to_string(),
-        kind: kind.to_string(),
-        function: function.to_string(),
+        package: package.into(),
+        kind: kind.into(),
+        function: function.into(),
         ..RollupRow::default()
     }
 }
@@ -552,18 +556,9 @@ fn stale_spans<T>(
 /// A row as read without its people.
 fn without_people(r: &RollupRow) -> RollupRow {
     RollupRow {
-        bucket: r.bucket,
-        type_id: r.type_id,
-        package: r.package.clone(),
-        kind: r.kind.clone(),
-        function: r.function.clone(),
-        source: r.source.clone(),
-        level: r.level.clone(),
-        signature: r.signature.clone(),
-        measures: r.measures,
-        people: Vec::new(),
-        sessions: Vec::new(),
-        sketch: r.sketch.clone(),
+        people: Arc::default(),
+        sessions: Arc::default(),
+        ..r.clone()
     }
 }
 

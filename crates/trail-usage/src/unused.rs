@@ -22,10 +22,10 @@ impl Usage<'_> {
             self.labels(),
         )?;
         let used_types: BTreeSet<i64> = types.iter().map(|r| r.type_id).collect();
-        let used_packages: BTreeSet<&str> = packages.iter().map(|r| r.package.as_str()).collect();
+        let used_packages: BTreeSet<&str> = packages.iter().map(|r| r.package.as_ref()).collect();
         let used_functions: BTreeSet<(&str, &str, &str)> = runs
             .iter()
-            .map(|r| (r.package.as_str(), r.kind.as_str(), r.function.as_str()))
+            .map(|r| (r.package.as_ref(), r.kind.as_ref(), r.function.as_ref()))
             .collect();
         let in_scope = |package: &str| {
             scope
@@ -36,7 +36,7 @@ impl Usage<'_> {
         let mut packages: Vec<UnusedItem> = labels
             .packages
             .values()
-            .filter(|r| in_scope(&r.package) && !used_packages.contains(r.package.as_str()))
+            .filter(|r| in_scope(&r.package) && !used_packages.contains(&*r.package))
             .map(|r| UnusedItem {
                 name: r.package.clone(),
                 last_used: Some(r.last),
@@ -47,7 +47,7 @@ impl Usage<'_> {
             .functions
             .values()
             .filter(|r| {
-                let key = (r.package.as_str(), r.kind.as_str(), r.function.as_str());
+                let key = (r.package.as_ref(), r.kind.as_ref(), r.function.as_ref());
                 in_scope(&r.package) && !used_functions.contains(&key)
             })
             .map(|r| UnusedItem {
