@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
+use trail_server::ServerConfig;
 
 use crate::bench_server;
 use crate::synth::Shape;
@@ -56,7 +57,7 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
     let store = database.open().await?;
     let account =
         bench_server::account(&store, args.account.as_deref(), args.events, &Shape::demo()).await?;
-    let running = bench_server::Running::start(&store, &account).await?;
+    let running = bench_server::Running::start(&store, &account, ServerConfig::default()).await?;
     let client = &running.client;
     println!(
         "| page ({} events, {}) | rows | p50 ms | p95 ms | p99 ms |",

@@ -55,11 +55,16 @@ pub struct Running {
 }
 
 impl Running {
-    pub async fn start(store: &Arc<dyn Store>, account: &Account) -> anyhow::Result<Running> {
+    /// A server with the default settings but `config`'s.
+    pub async fn start(
+        store: &Arc<dyn Store>,
+        account: &Account,
+        config: ServerConfig,
+    ) -> anyhow::Result<Running> {
         let (_, key) = create_key(store, account.id, "bench", Scope::Read, None).await?;
         let config = ServerConfig {
             listen: ([127, 0, 0, 1], 0).into(),
-            ..ServerConfig::default()
+            ..config
         };
         let server = Server::build(config, store.clone()).await?;
         let client = trail_client::Client::new(format!("http://{}", server.local_addr()), key);

@@ -7,6 +7,7 @@ use std::process::Command;
 use anyhow::Context;
 use clap::Args;
 use serde_json::Value;
+use trail_server::ServerConfig;
 
 use crate::bench_server::{self, percentile, timed};
 use crate::synth::{stable_id, Shape};
@@ -37,6 +38,10 @@ pub struct UsageArgs {
     /// Only these views (names as in the table; drill-downs: runs, error-detail, history).
     #[arg(long, value_delimiter = ',')]
     views: Vec<String>,
+    /// Memory for the rollup rows the server keeps between questions (0: none,
+    /// so every question reads its rows from the store).
+    #[arg(long, default_value_t = 256)]
+    usage_cache_mb: usize,
     /// Only these window lengths in days.
     #[arg(long, value_delimiter = ',', default_values_t = [7, 90])]
     days: Vec<u32>,
@@ -66,7 +71,15 @@ pub async fn run(args: UsageArgs) -> anyhow::Result<()> {
     let account =
         bench_server::account(&store, args.account.as_deref(), args.events, &shape).await?;
     eprintln!("account {}", account.name);
-    let running = bench_server::Running::start(&store, &account).await?;
+    let running = bench_server::Running::start(
+        &store,
+        &account,
+        ServerConfig {
+            usage_cache_bytes: args.usage_cache_mb << 20,
+            ..ServerConfig::default()
+        },
+    )
+    .await?;
     let client = &running.client;
     let total = store.event_count(account.id).await?;
     println!(

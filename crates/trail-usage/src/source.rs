@@ -313,12 +313,22 @@ impl Usage<'_> {
     }
 
     /// Rows of the store's tables, through the server's kept rows when it
-    /// keeps some (window totals are summed by the store, and not kept).
+    /// keeps some. Window totals then come a row per bucket, as for minutes
+    /// (their readers add them up): adding up kept rows in memory is cheaper
+    /// than having the store add up its own.
     async fn stored_rows(&self, q: &RollupQuery) -> UsageResult<Vec<RollupRow>> {
-        match self.cache {
-            Some(cache) if !q.totals => self.kept_rows(cache, q).await,
-            _ => self.read_rows(q).await,
+        let Some(cache) = self.cache else {
+            return self.read_rows(q).await;
+        };
+        if q.totals {
+            let per_bucket = RollupQuery {
+                totals: false,
+                people: false,
+                ..q.clone()
+            };
+            return self.kept_rows(cache, &per_bucket).await;
         }
+        self.kept_rows(cache, q).await
     }
 
     /// The rows of the buckets kept at their current version, and the others
