@@ -216,13 +216,15 @@ impl Usage<'_> {
     ) -> UsageResult<Vec<Preceding>> {
         let mut before: HashMap<String, (i64, i64)> = HashMap::new();
         let mut near_total = 0i64;
-        for e in occurrences {
-            let Some(session) = e.body.session_id else {
-                continue;
-            };
-            let at = e.body.occurred_at;
+        // One search per occurrence, asked for together: each is a short
+        // index read, and one after another they were most of the question.
+        let searches = occurrences.iter().filter_map(|e| {
+            let (session, at) = (e.body.session_id?, e.body.occurred_at);
             let filter = Filter::all([Condition::Session(vec![session]), between(at - span, at)]);
-            let events = self.search(filter, None, BEFORE).await?.events;
+            Some(self.search(filter, None, BEFORE))
+        });
+        for page in futures::future::try_join_all(searches).await? {
+            let events = page.events;
             let mut types_here = BTreeSet::new();
             for p in &events {
                 let name = p.body.event_type.as_str().to_string();

@@ -175,12 +175,26 @@ fn embed(types: &BTreeMap<i64, i64>, all: &[i64]) -> Vec<f64> {
 /// Labels, k and mean silhouette of the best k-means clustering for k in 2..=8;
 /// everyone in one cluster when there are too few people to split.
 fn best_clustering(points: &[Vec<f64>]) -> (Vec<usize>, usize, f64) {
-    let mut best = (vec![0; points.len()], 1, 0.0);
-    for k in 2..=MAX_K.min(points.len().saturating_sub(1)) {
+    let run = |k: usize| {
         let labels = kmeans(points, k);
         let s = silhouette(points, &labels, k);
-        if s > best.2 {
-            best = (labels, k, s);
+        (labels, k, s)
+    };
+    // The runs are the view's time and independent: odd k on a thread of
+    // their own. The smallest k wins a tie, as if run in order.
+    let (even, odd): (Vec<usize>, Vec<usize>) =
+        (2..=MAX_K.min(points.len().saturating_sub(1))).partition(|k| k % 2 == 0);
+    let mut runs = std::thread::scope(|scope| {
+        let other = scope.spawn(|| odd.into_iter().map(run).collect::<Vec<_>>());
+        let mut runs: Vec<_> = even.into_iter().map(run).collect();
+        runs.extend(other.join().expect("k-means runs"));
+        runs
+    });
+    runs.sort_by_key(|(_, k, _)| *k);
+    let mut best = (vec![0; points.len()], 1, 0.0);
+    for r in runs {
+        if r.2 > best.2 {
+            best = r;
         }
     }
     best
@@ -190,10 +204,16 @@ fn distance2(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
+/// The first of the nearest centres.
 fn nearest(p: &[f64], centres: &[Vec<f64>]) -> usize {
-    (0..centres.len())
-        .min_by(|a, b| distance2(p, &centres[*a]).total_cmp(&distance2(p, &centres[*b])))
-        .unwrap_or(0)
+    let mut best = (0, f64::INFINITY);
+    for (c, centre) in centres.iter().enumerate() {
+        let d = distance2(p, centre);
+        if d.total_cmp(&best.1).is_lt() {
+            best = (c, d);
+        }
+    }
+    best.0
 }
 
 /// k-means++ seeding, then Lloyd's iterations until nothing moves.
@@ -218,18 +238,17 @@ pub(crate) fn kmeans(points: &[Vec<f64>], k: usize) -> Vec<usize> {
     }
     let mut labels: Vec<usize> = points.iter().map(|p| nearest(p, &centres)).collect();
     for _ in 0..ITERATIONS {
-        for (c, centre) in centres.iter_mut().enumerate() {
-            let members: Vec<&Vec<f64>> = points
-                .iter()
-                .zip(&labels)
-                .filter(|(_, l)| **l == c)
-                .map(|(p, _)| p)
-                .collect();
-            if members.is_empty() {
-                continue;
-            }
-            for (i, v) in centre.iter_mut().enumerate() {
-                *v = members.iter().map(|m| m[i]).sum::<f64>() / members.len() as f64;
+        // Each centre the mean of its members, added up in one pass in the
+        // points' order; a centre with no members stays where it is.
+        let mut sums = vec![(vec![0.0; centres[0].len()], 0usize); centres.len()];
+        for (p, l) in points.iter().zip(&labels) {
+            let (sum, n) = &mut sums[*l];
+            sum.iter_mut().zip(p).for_each(|(s, v)| *s += v);
+            *n += 1;
+        }
+        for (centre, (sum, n)) in centres.iter_mut().zip(sums) {
+            if n > 0 {
+                *centre = sum.into_iter().map(|s| s / n as f64).collect();
             }
         }
         let next: Vec<usize> = points.iter().map(|p| nearest(p, &centres)).collect();
