@@ -12,7 +12,6 @@ use trail_core::query::{Condition, Filter};
 use trail_core::rollup::{Dims, Grain};
 use trail_core::usage::{ErrorDetail, ErrorGroup, Errors, Preceding};
 use trail_store::rollups::{Column, RollupQuery, RollupRow, RollupTable, SeenTable, Values};
-use uuid::Uuid;
 
 use crate::events::points;
 use crate::functions::{function_of, label, FnOf};
@@ -27,8 +26,6 @@ const STUDIED: u32 = 50;
 const LISTED: usize = 20;
 /// Events of a session read before each occurrence.
 const BEFORE: u32 = 100;
-/// The page of one search for the events before all studied occurrences.
-const UNION_PAGE: u32 = 2_000;
 
 impl Usage<'_> {
     pub async fn errors(
@@ -210,57 +207,6 @@ impl Usage<'_> {
         Ok(days)
     }
 
-    /// For each occurrence in a session, the session's events in the `span`
-    /// before it, newest first (at most [`BEFORE`]). One search reads the
-    /// events of all their sessions over all their spans; only when that is
-    /// more than one page does each occurrence get a search of its own
-    /// (asked for together).
-    async fn before_each(
-        &self,
-        occurrences: &[trail_core::Event],
-        span: Duration,
-    ) -> UsageResult<Vec<Vec<trail_core::Event>>> {
-        let studied: Vec<(Uuid, DateTime<Utc>)> = occurrences
-            .iter()
-            .filter_map(|e| Some((e.body.session_id?, e.body.occurred_at)))
-            .collect();
-        let (Some(first), Some(last)) = (
-            studied.iter().map(|(_, at)| *at).min(),
-            studied.iter().map(|(_, at)| *at).max(),
-        ) else {
-            return Ok(Vec::new());
-        };
-        let sessions: BTreeSet<Uuid> = studied.iter().map(|(s, _)| *s).collect();
-        let all = Filter::all([
-            Condition::Session(sessions.into_iter().collect()),
-            between(first - span, last),
-        ]);
-        let page = self.search(all, None, UNION_PAGE).await?;
-        if page.next.is_none() {
-            let before = |(session, at): &(Uuid, DateTime<Utc>)| {
-                let near = |e: &&trail_core::Event| {
-                    e.body.session_id == Some(*session)
-                        && e.body.occurred_at >= *at - span
-                        && e.body.occurred_at < *at
-                };
-                page.events
-                    .iter()
-                    .filter(near)
-                    .take(BEFORE as usize)
-                    .cloned()
-                    .collect()
-            };
-            return Ok(studied.iter().map(before).collect());
-        }
-        let searches = studied.iter().map(|(session, at)| {
-            let filter =
-                Filter::all([Condition::Session(vec![*session]), between(*at - span, *at)]);
-            self.search(filter, None, BEFORE)
-        });
-        let pages = futures::future::try_join_all(searches).await?;
-        Ok(pages.into_iter().map(|p| p.events).collect())
-    }
-
     /// Event types that came before the occurrences in their sessions, within `span`.
     async fn preceding(
         &self,
@@ -270,7 +216,15 @@ impl Usage<'_> {
     ) -> UsageResult<Vec<Preceding>> {
         let mut before: HashMap<String, (i64, i64)> = HashMap::new();
         let mut near_total = 0i64;
-        for events in self.before_each(occurrences, span).await? {
+        // One search per occurrence, asked for together: each is a short
+        // index read, and one after another they were most of the question.
+        let searches = occurrences.iter().filter_map(|e| {
+            let (session, at) = (e.body.session_id?, e.body.occurred_at);
+            let filter = Filter::all([Condition::Session(vec![session]), between(at - span, at)]);
+            Some(self.search(filter, None, BEFORE))
+        });
+        for page in futures::future::try_join_all(searches).await? {
+            let events = page.events;
             let mut types_here = BTreeSet::new();
             for p in &events {
                 let name = p.body.event_type.as_str().to_string();
