@@ -18,7 +18,7 @@ use crate::functions::{function_of, label, FnOf};
 use crate::overview::{named, package_of, NameTally};
 use crate::source::Rows;
 use crate::window::between;
-use crate::{top, PeopleSet, Scope, Usage, UsageError, UsageResult, Window};
+use crate::{on_two_threads, top, PeopleSet, Scope, Usage, UsageError, UsageResult, Window};
 
 /// How many of a group's newest occurrences the preceding actions are read for.
 const STUDIED: u32 = 50;
@@ -132,31 +132,31 @@ impl Usage<'_> {
         let days = self
             .error_days(&signatures, &seen, w, quiet_days, unscoped)
             .await?;
-        let groups = per
-            .into_iter()
-            .map(|(signature, rows)| {
-                let (message, first_seen, last_seen) = seen
-                    .get(signature)
-                    .cloned()
-                    .unwrap_or_else(|| (String::new(), w.from, w.to));
-                let mut where_ = Where::default();
-                where_.add(&rows);
-                ErrorGroup {
-                    signature: signature.to_string(),
-                    message,
-                    first_seen,
-                    last_seen,
-                    occurrences: where_.occurrences,
-                    users: where_.people.len(),
-                    sessions: where_.sessions(),
-                    trend: points(w, &where_.trend),
-                    regressed: regressed(days.get(signature), w, quiet_days),
-                    packages: where_.packages.counts(|p| p.to_string()),
-                    functions: where_.functions.counts(|f| label(&labels, f)),
-                    types: where_.types.counts(|t| self.type_name(*t)),
-                }
-            })
-            .collect();
+        // The biggest groups first, shared out between the two threads.
+        let mut per: Vec<(&str, Rows)> = per.into_iter().collect();
+        per.sort_by_key(|(signature, rows)| (Reverse(rows.len()), *signature));
+        let groups = on_two_threads(per, |(signature, rows)| {
+            let (message, first_seen, last_seen) = seen
+                .get(signature)
+                .cloned()
+                .unwrap_or_else(|| (String::new(), w.from, w.to));
+            let mut where_ = Where::default();
+            where_.add(&rows);
+            ErrorGroup {
+                signature: signature.to_string(),
+                message,
+                first_seen,
+                last_seen,
+                occurrences: where_.occurrences,
+                users: where_.people.len(),
+                sessions: where_.sessions(),
+                trend: points(w, &where_.trend),
+                regressed: regressed(days.get(signature), w, quiet_days),
+                packages: where_.packages.counts(|p| p.to_string()),
+                functions: where_.functions.counts(|f| label(&labels, f)),
+                types: where_.types.counts(|t| self.type_name(*t)),
+            }
+        });
         Ok(top(groups, usize::MAX, |g: &ErrorGroup| {
             (Reverse(g.occurrences), g.signature.clone())
         }))

@@ -16,7 +16,7 @@ use trail_core::usage::{Cluster, Contingency, Patterns, TypeWeight};
 use uuid::Uuid;
 
 use crate::source::Groups;
-use crate::{Scope, Usage, UsageResult, Window};
+use crate::{on_two_threads, Scope, Usage, UsageResult, Window};
 
 const MAX_K: usize = 8;
 const ITERATIONS: usize = 60;
@@ -180,17 +180,10 @@ fn best_clustering(points: &[Vec<f64>]) -> (Vec<usize>, usize, f64) {
         let s = silhouette(points, &labels, k);
         (labels, k, s)
     };
-    // The runs are the view's time and independent: odd k on a thread of
-    // their own. The smallest k wins a tie, as if run in order.
-    let (even, odd): (Vec<usize>, Vec<usize>) =
-        (2..=MAX_K.min(points.len().saturating_sub(1))).partition(|k| k % 2 == 0);
-    let mut runs = std::thread::scope(|scope| {
-        let other = scope.spawn(|| odd.into_iter().map(run).collect::<Vec<_>>());
-        let mut runs: Vec<_> = even.into_iter().map(run).collect();
-        runs.extend(other.join().expect("k-means runs"));
-        runs
-    });
-    runs.sort_by_key(|(_, k, _)| *k);
+    // The runs are the view's time, and independent; in k order, so the
+    // smallest k wins a tie.
+    let ks: Vec<usize> = (2..=MAX_K.min(points.len().saturating_sub(1))).collect();
+    let runs = on_two_threads(ks, run);
     let mut best = (vec![0; points.len()], 1, 0.0);
     for r in runs {
         if r.2 > best.2 {

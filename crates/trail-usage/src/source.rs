@@ -43,6 +43,11 @@ pub(crate) struct Rows<'c> {
 }
 
 impl<'c> Rows<'c> {
+    /// How many cells.
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
     /// Each cell as the scope sees it, with its people: for totals and
     /// distinct people, which need no person's own counts, in one tight loop
     /// per cell.
