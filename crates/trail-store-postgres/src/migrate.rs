@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (10, include_str!("../migrations/0010_usage_partitions.sql")),
     (11, include_str!("../migrations/0011_cells_by_cuboid.sql")),
     (12, include_str!("../migrations/0012_bucket_versions.sql")),
+    (13, include_str!("../migrations/0013_session_starts.sql")),
 ];
 
 /// The advisory lock that serialises migrations ("trail" in ASCII), so servers

@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_usage.sql")),
     (9, include_str!("../migrations/0009_error_sessions.sql")),
     (10, include_str!("../migrations/0010_bucket_versions.sql")),
+    (11, include_str!("../migrations/0011_session_starts.sql")),
 ];
 
 /// The embedded backend.

@@ -35,7 +35,8 @@ macro_rules! conformance_tests {
             people_stay_in_their_account);
         $crate::conformance_tests!(@each $make; conformance_usage;
             rollups_equal_a_count_of_the_events, rollups_rebuilt_from_events_are_the_same,
-            errors_keep_their_sessions_and_sessions_are_counted);
+            errors_keep_their_sessions_and_sessions_are_counted,
+            sessions_are_counted_per_hour_as_they_start);
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
         $crate::conformance_tests!(@each $make; conformance; $($name),*);
@@ -393,7 +394,7 @@ async fn session_of(store: &Arc<dyn Store>, account: Uuid, id: Uuid) -> Option<U
         .session_id
 }
 
-fn alice() -> Actor {
+pub(crate) fn alice() -> Actor {
     Actor {
         kind: ActorKind::User,
         id: "alice".into(),

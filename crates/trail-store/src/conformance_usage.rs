@@ -430,3 +430,48 @@ pub async fn errors_keep_their_sessions_and_sessions_are_counted(store: Arc<dyn 
         0
     );
 }
+
+/// The sessions kept per hour add up, for whole hours, to what a count of the
+/// sessions gives, whether events or the sessions API opened them; other
+/// windows count the sessions themselves.
+pub async fn sessions_are_counted_per_hour_as_they_start(store: Arc<dyn Store>) {
+    let account = store.create_account("acme").await.unwrap().id;
+    let start = Grain::Day.floor(Utc::now()) - Duration::days(3);
+    append_in(&store, account, &fixture(start), 7).await;
+    // Opened through the API: one on an hour's edge, one just before it.
+    let hour = start + Duration::hours(5);
+    for started in [hour, hour - Duration::microseconds(1), hour] {
+        let new = crate::NewSession {
+            user: crate::conformance::alice(),
+            started,
+            ip: None,
+            user_agent: None,
+            client: None,
+        };
+        store.start_session(account, new).await.unwrap();
+    }
+    let mut starts = Vec::new();
+    for login in PEOPLE.iter().chain(&["alice"]) {
+        let sessions = store.list_sessions(account, login, 10_000).await.unwrap();
+        starts.extend(sessions.iter().map(|s| s.started));
+    }
+    assert!(starts.len() > 8, "{} sessions", starts.len());
+    let counted = |from: DateTime<Utc>, to: DateTime<Utc>| {
+        starts.iter().filter(|s| **s >= from && **s < to).count() as i64
+    };
+    let windows = [
+        (start - Duration::days(1), start + Duration::days(5)),
+        (hour, hour + Duration::hours(1)),
+        (hour - Duration::hours(1), hour),
+        (start + Duration::hours(1), start + Duration::hours(30)),
+        (
+            hour - Duration::microseconds(1),
+            hour + Duration::minutes(1),
+        ),
+        (start + Duration::minutes(7), start + Duration::days(2)),
+    ];
+    for (from, to) in windows {
+        let got = store.count_sessions(account, from, to, None).await.unwrap();
+        assert_eq!(got, counted(from, to), "{from} – {to}");
+    }
+}

@@ -331,3 +331,10 @@ impl RollupRow {
         }
     }
 }
+
+/// Whether `[from, to)` is whole hours, so that the sessions kept per hour
+/// (`usage_session_starts`) count exactly the sessions started in it.
+pub fn whole_hours(from: DateTime<Utc>, to: DateTime<Utc>) -> bool {
+    let hour = Grain::Hour;
+    hour.floor(from) == from && hour.floor(to) == to
+}
