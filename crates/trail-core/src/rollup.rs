@@ -446,6 +446,19 @@ impl Iterator for CheckedTallies<'_> {
             return None;
         }
         self.left -= 1;
+        // Most people's four numbers are one byte each: read them at once.
+        if let Some((word, rest)) = self.bytes.split_first_chunk::<4>() {
+            if u32::from_le_bytes(*word) & 0x8080_8080 == 0 {
+                self.bytes = rest;
+                self.person = self.person.saturating_add(u64::from(word[0]));
+                let tally = Tally {
+                    events: i64::from(word[1]),
+                    failures: i64::from(word[2]),
+                    errors: i64::from(word[3]),
+                };
+                return Some((u32::try_from(self.person).unwrap_or(u32::MAX), tally));
+            }
+        }
         self.person = self.person.saturating_add(self.number());
         let tally = Tally {
             events: self.number() as i64,
