@@ -117,16 +117,16 @@ impl Usage<'_> {
         let runs = self.people(&run_cells, scope)?;
         let mut groups = Groups::default();
         let mut per: Vec<RunTotals> = Vec::new();
-        let mut dots = Dots::new();
+        let mut dots = Dots::new(runs.rows().map(function_of));
         for c in runs.cells() {
             let e = groups.entry(c.cell, function_of, &mut per);
             e.0 += c.measures.events;
             e.1 += c.measures.failures;
             e.3 = e.3.max(c.measures.duration_max);
-            let function = function_of(c.cell);
+            let rank = dots.rank(&function_of(c.cell));
             for (n, t) in c.people() {
                 e.2.insert(n);
-                dots.add(c.cell, &function, n, t.events);
+                dots.add(c.cell, rank, n, t.events);
             }
         }
         let summaries = groups
@@ -336,22 +336,22 @@ pub(crate) type FnOf<'c> = (&'c str, &'c str, &'c str);
 type PerPackage<'c> = (
     Groups<'c, &'c str>,
     Vec<(i64, i64, PeopleSet)>,
-    Dots<'c, &'c str>,
+    Dots<&'c str>,
 );
 
 /// Events, failures and people per package, and the packages' dots.
 fn per_package<'c>(people: &Rows<'c>) -> PerPackage<'c> {
     let mut groups = Groups::default();
     let mut totals: Vec<(i64, i64, PeopleSet)> = Vec::new();
-    let mut dots = Dots::new();
+    let mut dots = Dots::new(people.rows().filter(|r| named(r)).map(package_of));
     for c in people.cells().filter(|c| named(c.cell)) {
         let e = groups.entry(c.cell, package_of, &mut totals);
         e.0 += c.measures.events;
         e.1 += c.measures.failures;
-        let package = package_of(c.cell);
+        let rank = dots.rank(&package_of(c.cell));
         for (n, t) in c.people() {
             e.2.insert(n);
-            dots.add(c.cell, &package, n, t.events);
+            dots.add(c.cell, rank, n, t.events);
         }
     }
     (groups, totals, dots)
@@ -379,57 +379,63 @@ fn add_to(counts: &mut BTreeMap<String, i64>, key: impl AsRef<str> + Into<String
     }
 }
 
-/// A candidate dot: a person's events in a cell, and how dots are ordered.
-struct Candidate<'c, K> {
-    events: i64,
-    cell: &'c RollupRow,
-    key: K,
+/// A candidate dot, in the order dots are shown: most events first, then by
+/// bucket, key (by its rank among the view's keys) and person. Plain numbers,
+/// so that ordering hundreds of thousands of them compares no text.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Candidate {
+    events: Reverse<i64>,
+    bucket: i64,
+    rank: u32,
     person: u32,
-}
-
-impl<K: Ord> Candidate<'_, K> {
-    fn order(&self, o: &Self) -> std::cmp::Ordering {
-        (
-            Reverse(self.events),
-            self.cell.bucket,
-            &self.key,
-            self.person,
-        )
-            .cmp(&(Reverse(o.events), o.cell.bucket, &o.key, o.person))
-    }
 }
 
 /// The scatter's dots (name, bucket, person), largest first, at most
 /// [`MAX_DOTS`], and how many there are. A cell holds each person once, so a
 /// person's part of a cell is a dot; only the shown ones are named. Ties are
 /// broken by bucket, key and person, so the same data always shows the same
-/// dots. Filled in the caller's pass over the cells.
-struct Dots<'c, K> {
+/// dots on either store. Filled in the caller's pass over the cells.
+struct Dots<K> {
+    /// The view's keys in order; a key's rank is its place here.
+    keys: Vec<K>,
+    ranks: HashMap<K, u32>,
     /// The largest dots so far, pruned to MAX_DOTS whenever twice that many
     /// gathered; dots smaller than the smallest kept are only counted.
-    kept: Vec<Candidate<'c, K>>,
+    kept: Vec<Candidate>,
     floor: i64,
     total: i64,
 }
 
-impl<'c, K: Ord + Clone> Dots<'c, K> {
-    fn new() -> Self {
+impl<K: Ord + Clone + std::hash::Hash> Dots<K> {
+    /// Dots of the cells whose keys are `keys` (repeats allowed).
+    fn new(keys: impl Iterator<Item = K>) -> Self {
+        let mut keys: Vec<K> = keys.collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let ranks = keys.iter().cloned().zip(0..).collect();
         Dots {
+            keys,
+            ranks,
             kept: Vec::new(),
             floor: i64::MIN,
             total: 0,
         }
     }
 
-    fn add(&mut self, cell: &'c RollupRow, key: &K, person: u32, events: i64) {
+    /// A cell's rank, to add its people with.
+    fn rank(&self, key: &K) -> u32 {
+        self.ranks[key]
+    }
+
+    fn add(&mut self, cell: &RollupRow, rank: u32, person: u32, events: i64) {
         self.total += 1;
         if events < self.floor {
             return;
         }
         self.kept.push(Candidate {
-            events,
-            cell,
-            key: key.clone(),
+            events: Reverse(events),
+            bucket: cell.bucket.timestamp_micros(),
+            rank,
             person,
         });
         if self.kept.len() >= 2 * MAX_DOTS {
@@ -439,25 +445,74 @@ impl<'c, K: Ord + Clone> Dots<'c, K> {
 
     fn prune(&mut self) {
         if self.kept.len() > MAX_DOTS {
-            self.kept.select_nth_unstable_by(MAX_DOTS, Candidate::order);
+            self.kept.select_nth_unstable(MAX_DOTS);
             self.kept.truncate(MAX_DOTS);
         }
-        self.floor = self.kept.iter().map(|c| c.events).min().unwrap_or(i64::MIN);
+        self.floor = self
+            .kept
+            .iter()
+            .map(|c| c.events.0)
+            .min()
+            .unwrap_or(i64::MIN);
     }
 
     fn shown(mut self, numbers: &[Uuid], name: impl Fn(&K) -> String) -> (Vec<Dot>, i64) {
         self.prune();
-        self.kept.sort_by(Candidate::order);
+        self.kept.sort_unstable();
+        let mut names: Vec<Option<String>> = vec![None; self.keys.len()];
         let shown = self
             .kept
             .into_iter()
             .map(|c| Dot {
-                name: name(&c.key),
-                bucket: c.cell.bucket,
+                name: names[c.rank as usize]
+                    .get_or_insert_with(|| name(&self.keys[c.rank as usize]))
+                    .clone(),
+                bucket: chrono::DateTime::from_timestamp_micros(c.bucket)
+                    .expect("a bucket's own time"),
                 user: numbers[c.person as usize],
-                events: c.events,
+                events: c.events.0,
             })
             .collect();
         (shown, self.total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// More dots than are shown, most of them tied, added in no order: the
+    /// shown ones are the first MAX_DOTS of all of them sorted.
+    #[test]
+    fn dots_shown_are_the_largest_with_ties_broken_alike() {
+        let day = |d: i64| RollupRow {
+            bucket: chrono::DateTime::from_timestamp(d * 86_400, 0).unwrap(),
+            ..RollupRow::default()
+        };
+        // 29 days: the cut between shown and not falls inside a day.
+        let cells: Vec<RollupRow> = (0..29).map(day).collect();
+        let keys = ["b", "a", "c"];
+        let mut dots = Dots::new(keys.iter().copied());
+        let mut all = Vec::new();
+        for i in 0..(3 * MAX_DOTS as u32) {
+            let (cell, key) = (&cells[(i * 7 % 29) as usize], keys[(i % 3) as usize]);
+            // Each person once (7919 is prime to the count): a cell holds a person once.
+            let (person, events) = (i * 7_919 % (3 * MAX_DOTS as u32), i64::from(i * 13 % 5));
+            dots.add(cell, dots.rank(&key), person, events);
+            all.push((Reverse(events), cell.bucket, key, person));
+        }
+        all.sort();
+        let numbers: Vec<Uuid> = (0..3 * MAX_DOTS).map(|_| Uuid::now_v7()).collect();
+        let (shown, total) = dots.shown(&numbers, |k| k.to_string());
+        assert_eq!(total, 3 * MAX_DOTS as i64);
+        let shown: Vec<_> = shown
+            .iter()
+            .map(|d| (Reverse(d.events), d.bucket, d.name.clone(), d.user))
+            .collect();
+        let expected: Vec<_> = all[..MAX_DOTS]
+            .iter()
+            .map(|(e, b, k, p)| (*e, *b, k.to_string(), numbers[*p as usize]))
+            .collect();
+        assert_eq!(shown, expected);
     }
 }

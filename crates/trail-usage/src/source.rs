@@ -48,6 +48,11 @@ impl<'c> Rows<'c> {
         self.cells.len()
     }
 
+    /// The cells themselves, without their people.
+    pub fn rows(&self) -> impl Iterator<Item = &'c RollupRow> {
+        self.cells.iter()
+    }
+
     /// Each cell as the scope sees it, with its people: for totals and
     /// distinct people, which need no person's own counts, in one tight loop
     /// per cell.
@@ -373,13 +378,21 @@ impl Usage<'_> {
         {
             read.entry(row.bucket).or_default().push(row);
         }
-        let mut out = Vec::new();
-        for ((bucket, version), kept) in versions.iter().zip(kept) {
-            let rows = kept.unwrap_or_else(|| {
-                let rows = Arc::new(read.remove(bucket).unwrap_or_default());
-                cache.put(key(*bucket), *version, rows.clone());
-                rows
-            });
+        let buckets: Vec<Arc<Vec<RollupRow>>> = versions
+            .iter()
+            .zip(kept)
+            .map(|((bucket, version), kept)| {
+                kept.unwrap_or_else(|| {
+                    let rows = Arc::new(read.remove(bucket).unwrap_or_default());
+                    cache.put(key(*bucket), *version, rows.clone());
+                    rows
+                })
+            })
+            .collect();
+        // Room for every row at once: growing a vector of 90 days' rows
+        // step by step copied them over and over.
+        let mut out = Vec::with_capacity(buckets.iter().map(|rows| rows.len()).sum());
+        for rows in buckets {
             let wanted = rows.iter().filter(|r| q.matches(r));
             if q.people {
                 out.extend(wanted.cloned());
