@@ -70,13 +70,13 @@ pub struct Usage<'a> {
 
 impl<'a> Usage<'a> {
     pub async fn new(store: &'a dyn Store, account: Uuid, guard: Filter) -> UsageResult<Usage<'a>> {
-        let types = store
-            .event_types(account)
-            .await?
-            .into_iter()
-            .map(|t| (t.id, t))
-            .collect();
-        let users = store.list_users(account).await?;
+        // Independent reads, asked for together.
+        let (types, users, seen) = futures::try_join!(
+            store.event_types(account),
+            store.list_users(account),
+            store.seen(account, trail_store::rollups::SeenTable::People),
+        )?;
+        let types = types.into_iter().map(|t| (t.id, t)).collect();
         let logins = users.iter().map(|u| (u.login.clone(), u.id)).collect();
         let people = users
             .into_iter()
@@ -89,9 +89,6 @@ impl<'a> Usage<'a> {
                 (u.id, person)
             })
             .collect();
-        let seen = store
-            .seen(account, trail_store::rollups::SeenTable::People)
-            .await?;
         Ok(Usage {
             store,
             account,
