@@ -117,7 +117,7 @@ impl Usage<'_> {
         let cells = by_signature(cells);
         let mut per: HashMap<&str, Rows> = HashMap::new();
         for group in &cells {
-            let rows = self.people(group, scope)?;
+            let rows = self.people(group, scope);
             if rows.cells().any(|c| c.measures.events > 0) {
                 per.insert(&*group[0].signature, rows);
             }

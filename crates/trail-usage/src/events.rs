@@ -19,8 +19,8 @@ impl Usage<'_> {
             self.count_cells(w, Dims::LEVEL, false, scope),
             self.count_cells(w, Dims::TYPE, false, scope),
         )?;
-        let people = self.people(&sources, scope)?;
-        let (levels, types) = (self.counts(&levels, scope)?, self.counts(&types, scope)?);
+        let people = self.people(&sources, scope);
+        let (levels, types) = (self.counts(&levels, scope), self.counts(&types, scope));
         // Per source, each person's events: dense by person number.
         let mut groups = Groups::default();
         let mut per_source: Vec<Vec<i64>> = Vec::new();

@@ -50,9 +50,9 @@ impl Usage<'_> {
             self.function_cells(w, scope),
             self.labels(),
         )?;
-        let people = self.people(&package_cells, scope)?;
-        let kinds = self.counts(&kind_cells, scope)?;
-        let runs = self.people(&run_cells, scope)?;
+        let people = self.people(&package_cells, scope);
+        let kinds = self.counts(&kind_cells, scope);
+        let runs = self.people(&run_cells, scope);
         // The two passes over people are most of the view's time, and
         // independent: the functions' on a thread of their own.
         let ((groups, totals, dots), per_function) = std::thread::scope(|s| {
@@ -114,7 +114,7 @@ impl Usage<'_> {
             self.labels(),
             self.sketches(w, scope, Vec::new()),
         )?;
-        let runs = self.people(&run_cells, scope)?;
+        let runs = self.people(&run_cells, scope);
         let mut groups = Groups::default();
         let mut per: Vec<RunTotals> = Vec::new();
         let mut dots = Dots::new(runs.rows().map(function_of));

@@ -33,8 +33,8 @@ impl Usage<'_> {
             self.sessions(w, scope),
             self.sessions(&before, scope),
         )?;
-        let rows = self.people(&cells, scope)?;
-        let earlier = self.people(&earlier_cells, scope)?;
+        let rows = self.people(&cells, scope);
+        let earlier = self.people(&earlier_cells, scope);
         let (now, then) = (totals(&rows, sessions_now), totals(&earlier, sessions_then));
         let first_seen = &self.first_seen;
         let new_in = |t: &Totals, win: &Window| {
@@ -60,7 +60,7 @@ impl Usage<'_> {
             previous: before.span(),
             cards,
             users_per_bucket: people_per_bucket(w, &rows),
-            users_per_package: self.people_per_package(&package_cells, scope)?,
+            users_per_package: self.people_per_package(&package_cells, scope),
             top_users,
             other_users,
         })
@@ -75,13 +75,9 @@ impl Usage<'_> {
             .await?)
     }
 
-    fn people_per_package(
-        &self,
-        cells: &[RollupRow],
-        scope: &Scope,
-    ) -> UsageResult<Vec<NameCount>> {
-        let rows = self.people(cells, scope)?;
-        Ok(name_counts(&rows, named, package_of, |p| p.to_string()))
+    fn people_per_package(&self, cells: &[RollupRow], scope: &Scope) -> Vec<NameCount> {
+        let rows = self.people(cells, scope);
+        name_counts(&rows, named, package_of, |p| p.to_string())
     }
 
     /// The `n` people with most events, and the rest together.

@@ -34,7 +34,7 @@ impl Usage<'_> {
         me: Option<Uuid>,
     ) -> UsageResult<Patterns> {
         let cells = self.cells(w, Dims::TYPE, false, scope).await?;
-        let rows = self.people(&cells, scope)?;
+        let rows = self.people(&cells, scope);
         // Per type, each person's events: dense by person number, as 90
         // days hold millions of rows; then per person.
         let mut groups = Groups::default();

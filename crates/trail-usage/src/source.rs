@@ -174,18 +174,12 @@ impl<'c, K: std::hash::Hash + Eq + Clone> Groups<'c, K> {
 
 impl Usage<'_> {
     /// Each person's part of the cells (see [`Rows`]).
-    pub(crate) fn people<'c>(
-        &'c self,
-        cells: &'c [RollupRow],
-        scope: &Scope,
-    ) -> UsageResult<Rows<'c>> {
-        let mut tallies = Vec::with_capacity(cells.len());
-        for cell in cells {
-            tallies.push(CheckedTallies::new(&cell.people).map_err(corrupt)?);
-            for entry in SessionReader::new(&cell.sessions).map_err(corrupt)? {
-                entry.map_err(corrupt)?;
-            }
-        }
+    pub(crate) fn people<'c>(&'c self, cells: &'c [RollupRow], scope: &Scope) -> Rows<'c> {
+        // Checked when read (`Usage::read_rows`).
+        let tallies = cells
+            .iter()
+            .map(|cell| CheckedTallies::checked_before(&cell.people))
+            .collect();
         let wanted = scope.users.as_ref().map(|users| {
             let mut set = PeopleSet::default();
             users
@@ -194,30 +188,26 @@ impl Usage<'_> {
                 .for_each(|n| set.insert(*n));
             set
         });
-        Ok(Rows {
+        Rows {
             cells,
             tallies: Some(tallies),
             numbers: &self.numbers,
             wanted,
-        })
+        }
     }
 
     /// The cells' counts, narrowed to the scope's people when it names some:
     /// for the questions that need no one person, which then decode no people.
-    pub(crate) fn counts<'c>(
-        &'c self,
-        cells: &'c [RollupRow],
-        scope: &Scope,
-    ) -> UsageResult<Rows<'c>> {
+    pub(crate) fn counts<'c>(&'c self, cells: &'c [RollupRow], scope: &Scope) -> Rows<'c> {
         if scope.users.is_some() {
             return self.people(cells, scope);
         }
-        Ok(Rows {
+        Rows {
             cells,
             tallies: None,
             numbers: &self.numbers,
             wanted: None,
-        })
+        }
     }
 
     /// Cells of the smallest cuboid that has `group_by` and the scope's dimensions.
@@ -403,10 +393,23 @@ impl Usage<'_> {
         Ok(out)
     }
 
-    /// Rows read from the store. A long window's rows are read as two
-    /// halves at once: the store answers them in parallel, and a long window
-    /// is where the time goes.
+    /// Rows read from the store, their people and sessions checked: rows
+    /// are checked here, once, and read without checks by every question
+    /// that is handed them later (kept rows by many).
     async fn read_rows(&self, q: &RollupQuery) -> UsageResult<Vec<RollupRow>> {
+        let rows = self.read_halves(q).await?;
+        for row in &rows {
+            CheckedTallies::new(&row.people).map_err(corrupt)?;
+            for entry in SessionReader::new(&row.sessions).map_err(corrupt)? {
+                entry.map_err(corrupt)?;
+            }
+        }
+        Ok(rows)
+    }
+
+    /// A long window's rows are read as two halves at once: the store
+    /// answers them in parallel, and a long window is where the time goes.
+    async fn read_halves(&self, q: &RollupQuery) -> UsageResult<Vec<RollupRow>> {
         let middle = q.grain.floor(q.from + (q.to - q.from) / 2);
         let long = q.to - q.from > q.grain.length() * SPLIT_BUCKETS;
         if q.totals || !long || middle <= q.from {
