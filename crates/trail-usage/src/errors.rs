@@ -54,23 +54,28 @@ impl Usage<'_> {
     ) -> UsageResult<ErrorDetail> {
         let signature = self.signature(signature).await?;
         let signature = signature.as_str();
-        let group = self
-            .error_groups(w, scope, quiet_days, Some(signature))
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| {
-                UsageError::NotFound(format!("errors of signature {signature} in the window"))
-            })?;
         let filter = scope
             .search_filter()
             .and(Condition::Signature(vec![signature.to_string()]))
             .and(w.condition());
-        let newest = self.search(filter, None, STUDIED).await?.events;
-        let baseline = self.count_totals(w, Dims::TYPE, false, scope).await?;
-        let preceding = self
-            .preceding(&newest, Duration::seconds(window_seconds.into()), &baseline)
-            .await?;
+        // The occurrences and what came before them are read while the
+        // group is tallied: neither needs the other.
+        let studied = async {
+            let (newest, baseline) = try_join!(
+                self.search(filter, None, STUDIED),
+                self.count_totals(w, Dims::TYPE, false, scope),
+            )?;
+            let span = Duration::seconds(window_seconds.into());
+            let preceding = self.preceding(&newest.events, span, &baseline).await?;
+            Ok::<_, UsageError>((newest.events, preceding))
+        };
+        let (groups, (newest, preceding)) = try_join!(
+            self.error_groups(w, scope, quiet_days, Some(signature)),
+            studied
+        )?;
+        let group = groups.into_iter().next().ok_or_else(|| {
+            UsageError::NotFound(format!("errors of signature {signature} in the window"))
+        })?;
         Ok(ErrorDetail {
             group,
             window_seconds,
