@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use deadpool_postgres::Client;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 use trail_core::input::truncate_micros;
 use trail_core::{Event, NewEvent};
 use trail_store::search::{search_sql, Cursor, SearchPage, SearchRequest, SqlArg, TextIndex};
@@ -92,8 +92,10 @@ pub(crate) async fn usage(
 ) -> StoreResult<EntityUsage> {
     let mut results = Vec::new();
     for sql in usage_sql(&Dialect, account, req) {
-        let args = pg_args(sql.args);
-        let rows = client.query(&sql.text, &refs(&args)).await.map_err(db)?;
+        let rows = client
+            .query_typed(&sql.text, &typed(&sql.args))
+            .await
+            .map_err(db)?;
         let rows = rows
             .iter()
             .map(|r| {
@@ -115,7 +117,6 @@ pub(crate) async fn search(
     req: &SearchRequest,
 ) -> StoreResult<SearchPage> {
     let sql = search_sql(&Dialect, account, req);
-    let args = pg_args(sql.args);
     // The page is chosen from `events` alone and joined to its types afterwards:
     // with the join inside, the planner misjudges how many rows match (it takes
     // the two join keys as independent) and sorts all matches instead of reading
@@ -126,12 +127,18 @@ pub(crate) async fn search(
          ORDER BY e.event_time DESC, e.seq DESC",
         sql.text
     );
-    let rows = client.query(&text, &refs(&args)).await.map_err(db)?;
+    let rows = client
+        .query_typed(&text, &typed(&sql.args))
+        .await
+        .map_err(db)?;
     let events = rows
         .iter()
         .map(event_from_row)
         .collect::<StoreResult<Vec<_>>>()?;
-    let events = with_params(client, account, events).await?;
+    let events = match req.params {
+        true => with_params(client, account, events).await?,
+        false => events,
+    };
     let next = (events.len() == req.limit as usize)
         .then(|| events.last().map(Cursor::of))
         .flatten();
@@ -150,6 +157,23 @@ pub(crate) fn pg_args(args: Vec<SqlArg>) -> Params<'static> {
                 SqlArg::Int(i) => Box::new(i),
                 SqlArg::Uuid(u) => Box::new(u),
                 SqlArg::Time(t) => Box::new(t),
+            }
+        })
+        .collect()
+}
+
+/// The arguments of a shared SQL text with their types: the driver then
+/// sends the statement, its arguments and the request for rows at once,
+/// where an untyped statement costs a round trip more to learn the types.
+/// (A search's text varies with its filter, so it is not kept prepared.)
+pub(crate) fn typed(args: &[SqlArg]) -> Vec<(&(dyn ToSql + Sync), Type)> {
+    args.iter()
+        .map(|a| -> (&(dyn ToSql + Sync), Type) {
+            match a {
+                SqlArg::Text(s) => (s, Type::TEXT),
+                SqlArg::Int(i) => (i, Type::INT8),
+                SqlArg::Uuid(u) => (u, Type::UUID),
+                SqlArg::Time(t) => (t, Type::TIMESTAMPTZ),
             }
         })
         .collect()

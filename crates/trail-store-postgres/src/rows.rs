@@ -293,10 +293,8 @@ pub(crate) async fn with_params(
         return Ok(events);
     }
     let ids: Vec<Uuid> = events.iter().map(|e| e.body.id).collect();
-    let rows = client
-        .query(SELECT_VALUES, &[&account, &ids])
-        .await
-        .map_err(db)?;
+    let args: [(&(dyn ToSql + Sync), Type); 2] = [(&account, Type::UUID), (&ids, Type::UUID_ARRAY)];
+    let rows = client.query_typed(SELECT_VALUES, &args).await.map_err(db)?;
     let mut params: HashMap<Uuid, BTreeMap<String, ParamValue>> = HashMap::new();
     for row in rows {
         let (event, name, data_type, text): (Uuid, String, String, String) = (

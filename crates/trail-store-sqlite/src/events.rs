@@ -161,7 +161,7 @@ fn query(
     where_sql: &str,
     args: impl rusqlite::Params,
 ) -> StoreResult<Vec<Event>> {
-    query_from(conn, FROM, where_sql, args)
+    query_from(conn, FROM, where_sql, args, true)
 }
 
 fn query_from(
@@ -169,6 +169,7 @@ fn query_from(
     from: &str,
     where_sql: &str,
     args: impl rusqlite::Params,
+    params: bool,
 ) -> StoreResult<Vec<Event>> {
     let sql = format!("SELECT {COLUMNS} {from} {where_sql}");
     let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
@@ -179,7 +180,9 @@ fn query_from(
     for row in rows {
         let (raw, level) = row.map_err(db_error)?;
         let mut event = finish(raw, level)?;
-        load_params(conn, &mut event)?;
+        if params {
+            load_params(conn, &mut event)?;
+        }
         out.push(event);
     }
     Ok(out)
@@ -296,6 +299,7 @@ pub fn search(conn: &Connection, account: Uuid, req: &SearchRequest) -> StoreRes
                         filter: req.filter.clone(),
                         after: Some(floor),
                         limit: missing,
+                        params: req.params,
                     };
                     events.extend(run_search(conn, account, &older, Strategy::default())?);
                 }
@@ -322,7 +326,8 @@ fn run_search(
     } else {
         FROM
     };
-    query_from(conn, from, &sql.text, rusqlite::params_from_iter(args))
+    let args = rusqlite::params_from_iter(args);
+    query_from(conn, from, &sql.text, args, req.params)
 }
 
 /// The oldest position of the window of [`SCAN_WINDOW`] events before `after`,

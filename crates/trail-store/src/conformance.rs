@@ -691,15 +691,19 @@ async fn search_ids(store: &Arc<dyn Store>, account: Uuid, q: &str) -> Vec<Uuid>
         filter,
         after: None,
         limit: 100,
+        params: true,
     };
-    store
-        .search(account, &req)
-        .await
-        .unwrap()
-        .events
-        .iter()
-        .map(|e| e.body.id)
-        .collect()
+    let page = store.search(account, &req).await.unwrap();
+    // Without parameters: the same events, only without them.
+    let bare = crate::search::SearchRequest {
+        params: false,
+        ..req
+    };
+    let mut stripped = page.events.clone();
+    stripped.iter_mut().for_each(|e| e.body.params.clear());
+    let bare = store.search(account, &bare).await.unwrap().events;
+    assert_eq!(bare, stripped, "{q}");
+    page.events.iter().map(|e| e.body.id).collect()
 }
 
 pub async fn search_answers_the_seeds_questions(store: Arc<dyn Store>) {
@@ -764,6 +768,7 @@ pub async fn search_pages_with_cursors(store: Arc<dyn Store>) {
             filter: everything.clone(),
             after,
             limit: 2,
+            params: true,
         };
         let page = store.search(account, &req).await.unwrap();
         pages.push(page.events.iter().map(|x| x.body.id).collect::<Vec<_>>());
@@ -784,6 +789,7 @@ pub async fn search_pages_with_cursors(store: Arc<dyn Store>) {
         filter: everything,
         after,
         limit: 10,
+        params: true,
     };
     assert!(
         store.search(other, &req).await.unwrap().events.is_empty(),
@@ -908,6 +914,7 @@ pub async fn free_text_finds_rare_and_common_text(store: Arc<dyn Store>) {
                 filter,
                 after,
                 limit,
+                params: true,
             };
             store.search(account, &req).await.unwrap()
         }

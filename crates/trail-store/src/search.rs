@@ -16,6 +16,9 @@ pub struct SearchRequest {
     /// Continue after this position (the previous page's `next`).
     pub after: Option<Cursor>,
     pub limit: u32,
+    /// Read each event's parameters too; questions that look only at the
+    /// events' types and times (an error's preceding actions) go without.
+    pub params: bool,
 }
 
 #[derive(Debug, Clone)]

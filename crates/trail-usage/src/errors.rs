@@ -227,7 +227,7 @@ impl Usage<'_> {
         let searches = occurrences.iter().filter_map(|e| {
             let (session, at) = (e.body.session_id?, e.body.occurred_at);
             let filter = Filter::all([Condition::Session(vec![session]), between(at - span, at)]);
-            Some(self.search(filter, None, BEFORE))
+            Some(self.search_bare(filter, BEFORE))
         });
         for page in futures::future::try_join_all(searches).await? {
             let events = page.events;

@@ -157,6 +157,22 @@ impl<'a> Usage<'a> {
         after: Option<Cursor>,
         limit: u32,
     ) -> UsageResult<SearchPage> {
+        self.search_with(filter, after, limit, true).await
+    }
+
+    /// A search whose events come without their parameters.
+    async fn search_bare(&self, filter: Filter, limit: u32) -> UsageResult<SearchPage> {
+        self.search_with(filter, None, limit, false).await
+    }
+
+    /// A search of what the caller may see.
+    async fn search_with(
+        &self,
+        filter: Filter,
+        after: Option<Cursor>,
+        limit: u32,
+        params: bool,
+    ) -> UsageResult<SearchPage> {
         let filter = Filter {
             terms: filter
                 .terms
@@ -168,6 +184,7 @@ impl<'a> Usage<'a> {
             filter,
             after,
             limit,
+            params,
         };
         Ok(self.store.search(self.account, &request).await?)
     }

@@ -273,6 +273,7 @@ pub async fn get_event(
         filter: only_this,
         after: None,
         limit: 1,
+        params: true,
     };
     if state
         .store
@@ -366,6 +367,7 @@ pub(super) async fn search_page(
                 filter,
                 after,
                 limit,
+                params: true,
             },
         )
         .await?;

@@ -76,6 +76,7 @@ pub async fn export(
         filter,
         after: None,
         limit: PAGE,
+        params: true,
     }));
     let disposition = format!(
         "attachment; filename=\"trail-export-{}.{extension}\"",
