@@ -175,9 +175,10 @@ fn embed(types: &BTreeMap<i64, i64>, all: &[i64]) -> Vec<f64> {
 /// Labels, k and mean silhouette of the best k-means clustering for k in 2..=8;
 /// everyone in one cluster when there are too few people to split.
 fn best_clustering(points: &[Vec<f64>]) -> (Vec<usize>, usize, f64) {
+    let sample = Sample::of(points);
     let run = |k: usize| {
         let labels = kmeans(points, k);
-        let s = silhouette(points, &labels, k);
+        let s = sample.silhouette(&labels, k);
         (labels, k, s)
     };
     // The runs are the view's time, and independent; in k order, so the
@@ -253,34 +254,57 @@ pub(crate) fn kmeans(points: &[Vec<f64>], k: usize) -> Vec<usize> {
     labels
 }
 
-/// Mean silhouette over an evenly spread sample of the points.
-pub(crate) fn silhouette(points: &[Vec<f64>], labels: &[usize], k: usize) -> f64 {
-    let step = points.len().div_ceil(SILHOUETTE_SAMPLE).max(1);
-    let sample: Vec<usize> = (0..points.len()).step_by(step).collect();
-    let mut sum = 0.0;
-    for &i in &sample {
-        let mut dist = vec![(0.0, 0usize); k];
-        for &j in &sample {
-            if i != j {
-                let e = &mut dist[labels[j]];
-                e.0 += distance2(&points[i], &points[j]).sqrt();
-                e.1 += 1;
+/// An evenly spread sample of the points and the distances between them:
+/// the silhouette is quadratic, and the same distances serve every k.
+pub(crate) struct Sample {
+    members: Vec<usize>,
+    /// Row-major, `members.len()` squared.
+    distances: Vec<f64>,
+}
+
+impl Sample {
+    pub fn of(points: &[Vec<f64>]) -> Sample {
+        let step = points.len().div_ceil(SILHOUETTE_SAMPLE).max(1);
+        let members: Vec<usize> = (0..points.len()).step_by(step).collect();
+        let n = members.len();
+        let mut distances = vec![0.0; n * n];
+        for (a, i) in members.iter().enumerate() {
+            for (b, j) in members.iter().enumerate().skip(a + 1) {
+                let d = distance2(&points[*i], &points[*j]).sqrt();
+                (distances[a * n + b], distances[b * n + a]) = (d, d);
             }
         }
-        let own = dist[labels[i]];
-        if own.1 == 0 {
-            continue;
-        }
-        let a = own.0 / own.1 as f64;
-        let b = (0..k)
-            .filter(|c| *c != labels[i] && dist[*c].1 > 0)
-            .map(|c| dist[c].0 / dist[c].1 as f64)
-            .fold(f64::INFINITY, f64::min);
-        if b.is_finite() && a.max(b) > 0.0 {
-            sum += (b - a) / a.max(b);
-        }
+        Sample { members, distances }
     }
-    sum / sample.len().max(1) as f64
+
+    /// Mean silhouette of the sample under `labels` (of all the points).
+    pub fn silhouette(&self, labels: &[usize], k: usize) -> f64 {
+        let n = self.members.len();
+        let mut sum = 0.0;
+        for (a, i) in self.members.iter().enumerate() {
+            let mut dist = vec![(0.0, 0usize); k];
+            for (b, j) in self.members.iter().enumerate() {
+                if a != b {
+                    let e = &mut dist[labels[*j]];
+                    e.0 += self.distances[a * n + b];
+                    e.1 += 1;
+                }
+            }
+            let own = dist[labels[*i]];
+            if own.1 == 0 {
+                continue;
+            }
+            let a = own.0 / own.1 as f64;
+            let b = (0..k)
+                .filter(|c| *c != labels[*i] && dist[*c].1 > 0)
+                .map(|c| dist[c].0 / dist[c].1 as f64)
+                .fold(f64::INFINITY, f64::min);
+            if b.is_finite() && a.max(b) > 0.0 {
+                sum += (b - a) / a.max(b);
+            }
+        }
+        sum / n.max(1) as f64
+    }
 }
 
 /// Pearson's chi-square of the table and Cramér's V.
@@ -341,6 +365,38 @@ mod tests {
         for i in (0..points.len()).step_by(3) {
             assert_eq!(labels[i], labels[0]);
             assert_ne!(labels[i + 1], labels[i]);
+        }
+    }
+
+    /// The silhouette from distances computed once equals the one computed
+    /// afresh for each k, bit for bit.
+    #[test]
+    fn the_sample_silhouette_is_the_direct_one() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let points: Vec<Vec<f64>> = (0..1_000)
+            .map(|_| (0..12).map(|_| rng.gen::<f64>()).collect())
+            .collect();
+        let sample = Sample::of(&points);
+        assert_eq!(sample.members.len(), 334);
+        for k in 2..=5 {
+            let labels = kmeans(&points, k);
+            let mut sum = 0.0;
+            for &i in &sample.members {
+                let mut dist = vec![(0.0, 0usize); k];
+                for &j in sample.members.iter().filter(|j| **j != i) {
+                    let e = &mut dist[labels[j]];
+                    e.0 += distance2(&points[i], &points[j]).sqrt();
+                    e.1 += 1;
+                }
+                let a = dist[labels[i]].0 / dist[labels[i]].1 as f64;
+                let b = (0..k)
+                    .filter(|c| *c != labels[i])
+                    .map(|c| dist[c].0 / dist[c].1 as f64)
+                    .fold(f64::INFINITY, f64::min);
+                sum += (b - a) / a.max(b);
+            }
+            let direct = sum / sample.members.len() as f64;
+            assert_eq!(sample.silhouette(&labels, k), direct, "k = {k}");
         }
     }
 
