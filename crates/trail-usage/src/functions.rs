@@ -33,14 +33,6 @@ pub(crate) struct Labels {
     pub packages: HashMap<String, SeenRow>,
 }
 
-fn fn_key(r: &RollupRow) -> FnKey {
-    (
-        r.package.to_string(),
-        r.kind.to_string(),
-        r.function.to_string(),
-    )
-}
-
 impl Usage<'_> {
     pub async fn packages(&self, w: &Window, scope: &Scope) -> UsageResult<Packages> {
         // Independent reads, asked for together: the store answers them in parallel.
@@ -269,13 +261,21 @@ impl Usage<'_> {
         let mut q = self.query(w, RollupTable::Durations, scope)?;
         q.only.extend(only);
         q.not_blank.push(Column::Function);
-        let mut out: HashMap<FnKey, Sketch> = HashMap::new();
-        for r in self.rows(w, &q).await? {
+        let rows = self.rows(w, &q).await?;
+        // Keyed by the rows' own texts while merging: 90 days are 27,000 rows
+        // for a few hundred functions.
+        let mut merged: HashMap<FnOf, Sketch> = HashMap::new();
+        for r in &rows {
             if let Some(s) = &r.sketch {
-                out.entry(fn_key(&r)).or_default().merge(s);
+                merged.entry(function_of(r)).or_default().merge(s);
             }
         }
-        Ok(Some(out))
+        Ok(Some(
+            merged
+                .into_iter()
+                .map(|((p, k, f), s)| ((p.to_string(), k.to_string(), f.to_string()), s))
+                .collect(),
+        ))
     }
 }
 
