@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
+use trail_core::query::{Condition, Filter};
 use trail_core::{
     Actor, Changes, ErrorInfo, Event, EventType, NewEvent, ParamValue, Resource, ResourceKind,
 };
@@ -21,6 +22,26 @@ const COLUMNS: &str = "e.account_id, e.seq, e.received_at, e.hash, e.id, t.name,
     e.description, e.error_message, e.error_stack_trace, e.error_signature, e.changes_before, e.changes_after,
     e.changed_fields, e.content_digest";
 const FROM: &str = "FROM events e JOIN event_types t ON t.id = e.event_type_id";
+/// [`FROM`], reading the events of named resources by their own index
+/// (account, kind, id, time). Without statistics SQLite reads a resource's
+/// events through the time index instead, and a common one (40,600 of 10M
+/// events) then costs a walk through 100,000 others per page: 90–135 ms
+/// where its own index takes 3 ms.
+const FROM_BY_RESOURCE: &str =
+    "FROM events e INDEXED BY events_by_resource JOIN event_types t ON t.id = e.event_type_id";
+
+/// Whether a search asks for resources by kind and id (the entity pages, a
+/// resource's history), which [`FROM_BY_RESOURCE`] reads best.
+fn names_resources(filter: &Filter) -> bool {
+    let asks = |wanted: fn(&Condition) -> bool| {
+        filter
+            .terms
+            .iter()
+            .any(|t| !t.negated && wanted(&t.condition))
+    };
+    asks(|c| matches!(c, Condition::Kind(_))) && asks(|c| matches!(c, Condition::ResourceId(_)))
+}
+
 /// [`FROM`], reading events in time order only.
 const FROM_BY_TIME: &str =
     "FROM events e INDEXED BY events_by_time JOIN event_types t ON t.id = e.event_type_id";
@@ -323,6 +344,8 @@ fn run_search(
     let args: Vec<rusqlite::types::Value> = sql.args.into_iter().map(sqlite_value).collect();
     let from = if strategy.scan_text {
         FROM_BY_TIME
+    } else if names_resources(&req.filter) {
+        FROM_BY_RESOURCE
     } else {
         FROM
     };
