@@ -17,7 +17,7 @@ use trail_store::rollups::{Column, RollupQuery, RollupRow, RollupTable, SeenTabl
 use crate::events::points;
 use crate::functions::{function_of, label, FnOf};
 use crate::overview::{named, package_of, NameTally};
-use crate::source::Rows;
+use crate::source::{Cells, Rows};
 use crate::window::between;
 use crate::{on_two_threads, top, PeopleSet, Scope, Usage, UsageError, UsageResult, Window};
 
@@ -120,10 +120,10 @@ impl Usage<'_> {
             async { Ok(self.store.seen(self.account, SeenTable::Signatures).await?) },
             self.labels(),
         )?;
-        let cells = by_signature(cells);
+        let cells = by_signature(&cells);
         let mut per: HashMap<&str, Rows> = HashMap::new();
         for group in &cells {
-            let rows = self.people(group, scope);
+            let rows = self.people(group.iter().copied(), scope);
             if rows.cells().any(|c| c.measures.events > 0) {
                 per.insert(&*group[0].signature, rows);
             }
@@ -178,7 +178,7 @@ impl Usage<'_> {
         seen: &HashMap<String, (String, DateTime<Utc>, DateTime<Utc>)>,
         w: &Window,
         quiet_days: u32,
-        window_cells: Option<&[Vec<RollupRow>]>,
+        window_cells: Option<&[Vec<&RollupRow>]>,
     ) -> UsageResult<HashMap<String, BTreeSet<DateTime<Utc>>>> {
         let day = |t: DateTime<Utc>| Grain::Day.floor(t);
         let start = day(w.from);
@@ -197,7 +197,7 @@ impl Usage<'_> {
         let read = self.store.rollup_rows(self.account, &q).await?;
         for r in read
             .iter()
-            .chain(window_cells.into_iter().flatten().flatten())
+            .chain(window_cells.into_iter().flatten().flatten().copied())
         {
             days.entry(r.signature.to_string())
                 .or_default()
@@ -218,7 +218,7 @@ impl Usage<'_> {
         &self,
         occurrences: &[trail_core::Event],
         span: Duration,
-        baseline: &[RollupRow],
+        baseline: &Cells,
     ) -> UsageResult<Vec<Preceding>> {
         let mut before: HashMap<String, (i64, i64)> = HashMap::new();
         let mut near_total = 0i64;
@@ -333,9 +333,9 @@ impl Hasher for RandomBits {
 
 /// The rows of each signature together, in one vector each, sized by a first
 /// count so each row moves once (sorting would move them many times).
-fn by_signature(cells: Vec<RollupRow>) -> Vec<Vec<RollupRow>> {
+fn by_signature(cells: &Cells) -> Vec<Vec<&RollupRow>> {
     let mut at: HashMap<&str, (usize, usize)> = HashMap::new();
-    for cell in &cells {
+    for cell in cells {
         let next = at.len();
         at.entry(&cell.signature).or_insert((next, 0)).1 += 1;
     }
@@ -345,7 +345,7 @@ fn by_signature(cells: Vec<RollupRow>) -> Vec<Vec<RollupRow>> {
         .into_iter()
         .map(|(s, (i, _))| (s.to_string(), i))
         .collect();
-    let mut groups: Vec<Vec<RollupRow>> = sizes.into_iter().map(Vec::with_capacity).collect();
+    let mut groups: Vec<Vec<&RollupRow>> = sizes.into_iter().map(Vec::with_capacity).collect();
     for cell in cells {
         groups[index[&*cell.signature]].push(cell);
     }

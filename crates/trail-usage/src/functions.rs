@@ -18,7 +18,7 @@ use trail_store::search::Cursor;
 use uuid::Uuid;
 
 use crate::overview::{by_reach, named, package_of};
-use crate::source::{Groups, Rows};
+use crate::source::{Cells, Groups, Rows};
 use crate::{durations, top, PeopleSet, Scope, Usage, UsageError, UsageResult, Window};
 
 /// A function's identity in rollup rows: package, kind, function.
@@ -214,7 +214,7 @@ impl Usage<'_> {
     }
 
     /// Cells of function runs only.
-    async fn function_cells(&self, w: &Window, scope: &Scope) -> UsageResult<Vec<RollupRow>> {
+    async fn function_cells(&self, w: &Window, scope: &Scope) -> UsageResult<Cells> {
         let dims = Dims::PACKAGE | Dims::KIND | Dims::FUNCTION;
         self.cells(w, dims, true, scope).await
     }

@@ -4,7 +4,7 @@
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
-use crate::source::{Groups, Rows};
+use crate::source::{Cells, Groups, Rows};
 use chrono::{DateTime, Utc};
 use futures::try_join;
 use trail_core::rollup::Dims;
@@ -75,7 +75,7 @@ impl Usage<'_> {
             .await?)
     }
 
-    fn people_per_package(&self, cells: &[RollupRow], scope: &Scope) -> Vec<NameCount> {
+    fn people_per_package(&self, cells: &Cells, scope: &Scope) -> Vec<NameCount> {
         let rows = self.people(cells, scope);
         name_counts(&rows, named, package_of, |p| p.to_string())
     }
