@@ -18,7 +18,7 @@ use trail_store::search::Cursor;
 use uuid::Uuid;
 
 use crate::overview::{by_reach, named, package_of};
-use crate::source::{Cells, Groups, Rows};
+use crate::source::{Cells, Ranked, Rows};
 use crate::{durations, top, PeopleSet, Scope, Usage, UsageError, UsageResult, Window};
 
 /// A function's identity in rollup rows: package, kind, function.
@@ -47,14 +47,13 @@ impl Usage<'_> {
         let runs = self.people(&run_cells, scope);
         // The two passes over people are most of the view's time, and
         // independent: the functions' on a thread of their own.
-        let ((groups, totals, dots), per_function) = std::thread::scope(|s| {
+        let ((per_package, dots), per_function) = std::thread::scope(|s| {
             let per_function = s.spawn(|| per_function(&runs));
             let packages = per_package(&people);
             (packages, per_function.join().expect("functions' pass"))
         });
-        let mut summaries: BTreeMap<String, PackageSummary> = groups
-            .into_keys()
-            .zip(totals)
+        let mut summaries: BTreeMap<String, PackageSummary> = per_package
+            .into_iter()
             .map(|(package, (events, failures, users))| {
                 let summary = PackageSummary {
                     package: package.to_string(),
@@ -107,22 +106,22 @@ impl Usage<'_> {
             self.sketches(w, scope, Vec::new()),
         )?;
         let runs = self.people(&run_cells, scope);
-        let mut groups = Groups::default();
-        let mut per: Vec<RunTotals> = Vec::new();
-        let mut dots = Dots::new(runs.rows().map(function_of));
-        for c in runs.cells() {
-            let e = groups.entry(c.cell, function_of, &mut per);
+        let ranked = Ranked::new(runs.rows().map(function_of));
+        let mut per: Vec<RunTotals> = ranked.accumulators();
+        let mut dots = Dots::new(ranked.keys.clone());
+        for (c, &rank) in runs.cells().zip(&ranked.of) {
+            let e = &mut per[rank as usize];
             e.0 += c.measures.events;
             e.1 += c.measures.failures;
             e.3 = e.3.max(c.measures.duration_max);
-            let rank = dots.rank(&function_of(c.cell));
             for (n, t) in c.people() {
                 e.2.insert(n);
                 dots.add(c.cell, rank, n, t.events);
             }
         }
-        let summaries = groups
-            .into_keys()
+        let summaries = ranked
+            .keys
+            .into_iter()
             .zip(per)
             .map(|((p, k, f), (runs, failures, users, max))| {
                 let key: FnKey = (p.to_string(), k.to_string(), f.to_string());
@@ -332,41 +331,39 @@ pub(crate) fn label(labels: &Labels, (package, kind, function): &(&str, &str, &s
 /// A function as its cells name it: package, kind, function.
 pub(crate) type FnOf<'c> = (&'c str, &'c str, &'c str);
 
-/// Packages (in order), each one's events, failures and people, and their dots.
-type PerPackage<'c> = (
-    Groups<'c, &'c str>,
-    Vec<(i64, i64, PeopleSet)>,
-    Dots<&'c str>,
-);
+/// Each package's events, failures and people, and the packages' dots.
+type PerPackage<'c> = (Vec<(&'c str, (i64, i64, PeopleSet))>, Dots<&'c str>);
 
 /// Events, failures and people per package, and the packages' dots.
 fn per_package<'c>(people: &Rows<'c>) -> PerPackage<'c> {
-    let mut groups = Groups::default();
-    let mut totals: Vec<(i64, i64, PeopleSet)> = Vec::new();
-    let mut dots = Dots::new(people.rows().filter(|r| named(r)).map(package_of));
-    for c in people.cells().filter(|c| named(c.cell)) {
-        let e = groups.entry(c.cell, package_of, &mut totals);
+    // Cells of no package are ranked too, to keep ranks aligned with cells.
+    let ranked = Ranked::new(people.rows().map(package_of));
+    let mut totals: Vec<(i64, i64, PeopleSet)> = ranked.accumulators();
+    let mut dots = Dots::new(ranked.keys.clone());
+    let cells = people.cells().zip(&ranked.of);
+    for (c, &rank) in cells.filter(|(c, _)| named(c.cell)) {
+        let e = &mut totals[rank as usize];
         e.0 += c.measures.events;
         e.1 += c.measures.failures;
-        let rank = dots.rank(&package_of(c.cell));
         for (n, t) in c.people() {
             e.2.insert(n);
             dots.add(c.cell, rank, n, t.events);
         }
     }
-    (groups, totals, dots)
+    let packages = ranked.keys.into_iter().zip(totals);
+    (packages.filter(|(p, _)| !p.is_empty()).collect(), dots)
 }
 
 /// Runs and people per function.
 fn per_function<'c>(runs: &Rows<'c>) -> Vec<(FnOf<'c>, (i64, PeopleSet))> {
-    let mut groups = Groups::default();
-    let mut totals: Vec<(i64, PeopleSet)> = Vec::new();
-    for c in runs.cells() {
-        let e = groups.entry(c.cell, function_of, &mut totals);
+    let ranked = Ranked::new(runs.rows().map(function_of));
+    let mut totals: Vec<(i64, PeopleSet)> = ranked.accumulators();
+    for (c, &rank) in runs.cells().zip(&ranked.of) {
+        let e = &mut totals[rank as usize];
         e.0 += c.measures.events;
         c.people().for_each(|(n, _)| e.1.insert(n));
     }
-    groups.into_keys().zip(totals).collect()
+    ranked.keys.into_iter().zip(totals).collect()
 }
 
 /// Adds `n` to `key`'s count, copying the key only when it is new.
@@ -398,7 +395,6 @@ struct Candidate {
 struct Dots<K> {
     /// The view's keys in order; a key's rank is its place here.
     keys: Vec<K>,
-    ranks: HashMap<K, u32>,
     /// The largest dots so far, pruned to MAX_DOTS whenever twice that many
     /// gathered; dots smaller than the smallest kept are only counted.
     kept: Vec<Candidate>,
@@ -406,25 +402,15 @@ struct Dots<K> {
     total: i64,
 }
 
-impl<K: Ord + Clone + std::hash::Hash> Dots<K> {
-    /// Dots of the cells whose keys are `keys` (repeats allowed).
-    fn new(keys: impl Iterator<Item = K>) -> Self {
-        let mut keys: Vec<K> = keys.collect();
-        keys.sort_unstable();
-        keys.dedup();
-        let ranks = keys.iter().cloned().zip(0..).collect();
+impl<K> Dots<K> {
+    /// Dots of cells whose keys are `keys`, sorted (see [`Ranked`]).
+    fn new(keys: Vec<K>) -> Self {
         Dots {
             keys,
-            ranks,
             kept: Vec::new(),
             floor: i64::MIN,
             total: 0,
         }
-    }
-
-    /// A cell's rank, to add its people with.
-    fn rank(&self, key: &K) -> u32 {
-        self.ranks[key]
     }
 
     fn add(&mut self, cell: &RollupRow, rank: u32, person: u32, events: i64) {
@@ -492,13 +478,14 @@ mod tests {
         // 29 days: the cut between shown and not falls inside a day.
         let cells: Vec<RollupRow> = (0..29).map(day).collect();
         let keys = ["b", "a", "c"];
-        let mut dots = Dots::new(keys.iter().copied());
+        let ranked = Ranked::new(keys.iter().copied());
+        let mut dots = Dots::new(ranked.keys);
         let mut all = Vec::new();
         for i in 0..(3 * MAX_DOTS as u32) {
             let (cell, key) = (&cells[(i * 7 % 29) as usize], keys[(i % 3) as usize]);
             // Each person once (7919 is prime to the count): a cell holds a person once.
             let (person, events) = (i * 7_919 % (3 * MAX_DOTS as u32), i64::from(i * 13 % 5));
-            dots.add(cell, dots.rank(&key), person, events);
+            dots.add(cell, ranked.of[(i % 3) as usize], person, events);
             all.push((Reverse(events), cell.bucket, key, person));
         }
         all.sort();
