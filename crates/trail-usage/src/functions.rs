@@ -68,13 +68,24 @@ impl Usage<'_> {
                 (package.to_string(), summary)
             })
             .collect();
+        // Summed under the rows' own texts first: 90 days are tens of
+        // thousands of rows for a few hundred sums.
+        let mut levels: HashMap<(&str, &str), i64> = HashMap::new();
+        let mut types: HashMap<(&str, i64), i64> = HashMap::new();
         for c in kinds.cells().filter(|c| named(c.cell)) {
-            let Some(s) = summaries.get_mut(&*c.cell.package) else {
-                continue;
-            };
-            let events = c.measures.events;
-            add_to(&mut s.levels, &*c.cell.level, events);
-            add_to(&mut s.actions, self.type_action(c.cell.type_id), events);
+            let (cell, events) = (c.cell, c.measures.events);
+            *levels.entry((&cell.package, &cell.level)).or_default() += events;
+            *types.entry((&cell.package, cell.type_id)).or_default() += events;
+        }
+        for ((package, level), events) in levels {
+            if let Some(s) = summaries.get_mut(package) {
+                *s.levels.entry(level.to_string()).or_default() += events;
+            }
+        }
+        for ((package, type_id), events) in types {
+            if let Some(s) = summaries.get_mut(package) {
+                *s.actions.entry(self.type_action(type_id)).or_default() += events;
+            }
         }
         let mut functions: HashMap<&str, Vec<NameCount>> = HashMap::new();
         for ((package, kind, function), (events, users)) in per_function {
@@ -364,16 +375,6 @@ fn per_function<'c>(runs: &Rows<'c>) -> Vec<(FnOf<'c>, (i64, PeopleSet))> {
         c.people().for_each(|(n, _)| e.1.insert(n));
     }
     ranked.keys.into_iter().zip(totals).collect()
-}
-
-/// Adds `n` to `key`'s count, copying the key only when it is new.
-fn add_to(counts: &mut BTreeMap<String, i64>, key: impl AsRef<str> + Into<String>, n: i64) {
-    match counts.get_mut(key.as_ref()) {
-        Some(count) => *count += n,
-        None => {
-            counts.insert(key.into(), n);
-        }
-    }
 }
 
 /// A candidate dot, in the order dots are shown: most events first, then by
