@@ -26,9 +26,13 @@ pub struct UsageArgs {
     /// sqlite (a scratch file), sqlite:PATH (kept for --account) or a postgres:// URL.
     #[arg(long, default_value = "sqlite")]
     store: String,
-    /// Timed runs per view (after 3 warm-up runs).
+    /// Timed runs per view and round (after 3 warm-up runs).
     #[arg(long, default_value_t = 20)]
     runs: usize,
+    /// Rounds over every view; each figure is the median of the rounds'.
+    /// Rounds spread the machine's slow spells over all views alike.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Measure an account a previous run loaded instead of loading a new one.
     #[arg(long)]
     account: Option<String>,
@@ -82,24 +86,36 @@ pub async fn run(args: UsageArgs) -> anyhow::Result<()> {
     .await?;
     let client = &running.client;
     let total = store.event_count(account.id).await?;
+    let cases = cases(&args, client).await?;
+    let mut rounds: Vec<Vec<[f64; 3]>> = vec![Vec::new(); cases.len()];
+    for round in 0..args.rounds.max(1) {
+        eprintln!("round {}", round + 1);
+        for (case, figures) in cases.iter().zip(&mut rounds) {
+            figures.push(case.time(args.runs, client).await?);
+        }
+    }
     println!(
-        "| view ({total} events, {}) | days | KB | p50 ms | p95 ms | p99 ms |",
+        "| view ({total} events, {}) | days | KB | p50 ms | p95 ms | p99 ms | p95 of each round |",
         store.backend()
     );
-    println!("|---|---:|---:|---:|---:|---:|");
-    for days in &args.days {
-        let days = &days.to_string();
-        let range = vec![("range".to_string(), format!("{days}d"))];
-        for view in VIEWS.iter().filter(|v| args.wants(v)) {
-            row(args.runs, view, days, client, view, &range).await?;
-        }
-        for (short, name, path, extra) in drill_downs(client, &range).await? {
-            if !args.wants(short) {
-                continue;
-            }
-            let params: Vec<(String, String)> = range.iter().cloned().chain(extra).collect();
-            row(args.runs, &name, days, client, &path, &params).await?;
-        }
+    println!("|---|---:|---:|---:|---:|---:|---|");
+    for (case, figures) in cases.iter().zip(&rounds) {
+        let kb = case.kilobytes(client).await?;
+        let median = |i: usize| {
+            let mut of: Vec<f64> = figures.iter().map(|f| f[i]).collect();
+            of.sort_by(f64::total_cmp);
+            percentile(&of, 0.5)
+        };
+        let each: Vec<String> = figures.iter().map(|f| format!("{:.0}", f[1])).collect();
+        println!(
+            "| {} | {} | {kb} | {:.1} | {:.1} | {:.1} | {} |",
+            case.name,
+            case.days,
+            median(0),
+            median(1),
+            median(2),
+            each.join(", ")
+        );
     }
     if args.duckdb {
         duckdb(client, args.runs, scratch.as_deref()).await?;
@@ -111,33 +127,61 @@ pub async fn run(args: UsageArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Times a view: the whole answer received and read as JSON, but not built
-/// into values (what a browser does before drawing is not Trail's time).
-async fn row(
-    runs: usize,
-    name: &str,
-    days: &str,
-    client: &trail_client::Client,
-    path: &str,
-    params: &[(String, String)],
-) -> anyhow::Result<()> {
-    let (times, _) = timed(runs, || async {
-        client
-            .usage::<serde::de::IgnoredAny>(path, params)
-            .await
-            .with_context(|| format!("view {name}"))
-    })
-    .await?;
-    let answer: Value = client.usage(path, params).await?;
-    let kb = serde_json::to_vec(&answer)?.len() / 1024;
-    let pct = |p| percentile(&times, p);
-    println!(
-        "| {name} | {days} | {kb} | {:.1} | {:.1} | {:.1} |",
-        pct(0.5),
-        pct(0.95),
-        pct(0.99)
-    );
-    Ok(())
+/// One row of the table: a view or drill-down for one window length.
+struct Case {
+    name: String,
+    days: u32,
+    path: String,
+    params: Vec<(String, String)>,
+}
+
+impl Case {
+    /// p50, p95 and p99 of `runs` answers, each received whole and read as
+    /// JSON but not built into values (what a browser does before drawing
+    /// is not Trail's time).
+    async fn time(&self, runs: usize, client: &trail_client::Client) -> anyhow::Result<[f64; 3]> {
+        let (times, _) = timed(runs, || async {
+            client
+                .usage::<serde::de::IgnoredAny>(&self.path, &self.params)
+                .await
+                .with_context(|| format!("view {}", self.name))
+        })
+        .await?;
+        Ok([0.5, 0.95, 0.99].map(|p| percentile(&times, p)))
+    }
+
+    async fn kilobytes(&self, client: &trail_client::Client) -> anyhow::Result<usize> {
+        let answer: Value = client.usage(&self.path, &self.params).await?;
+        Ok(serde_json::to_vec(&answer)?.len() / 1024)
+    }
+}
+
+/// The views and drill-downs asked for, for each window length.
+async fn cases(args: &UsageArgs, client: &trail_client::Client) -> anyhow::Result<Vec<Case>> {
+    let mut cases = Vec::new();
+    for &days in &args.days {
+        let range = vec![("range".to_string(), format!("{days}d"))];
+        for view in VIEWS.iter().filter(|v| args.wants(v)) {
+            cases.push(Case {
+                name: view.to_string(),
+                days,
+                path: view.to_string(),
+                params: range.clone(),
+            });
+        }
+        for (short, name, path, extra) in drill_downs(client, &range).await? {
+            if args.wants(short) {
+                let params = range.iter().cloned().chain(extra).collect();
+                cases.push(Case {
+                    name,
+                    days,
+                    path,
+                    params,
+                });
+            }
+        }
+    }
+    Ok(cases)
 }
 
 /// Its short name (for `--views`), its name in the table, its path and parameters.

@@ -316,6 +316,11 @@ async fn views_answer_from_the_rollups(s: TestServer) {
     assert_eq!(slowest.durations.count, 32);
     assert!(!perf.slowest.is_empty());
     assert!(perf.slowest.iter().all(|e| e.duration_ms.unwrap() >= 1900));
+    // The slowest first by p90; a limit keeps the first of the same order.
+    let p90s: Vec<_> = perf.operations.iter().map(|o| o.durations.p90).collect();
+    assert!(p90s.windows(2).all(|w| w[0] >= w[1]), "{p90s:?}");
+    let two: Performance = view(&s, &key, "performance", &[range[0], ("limit", "2")]).await;
+    assert_eq!(two.operations, perf.operations[..2]);
 
     let patterns: Patterns = view(
         &s,

@@ -12,7 +12,7 @@ use trail_core::rollup::Sketch;
 use trail_core::usage::{BucketDurations, Operation, Performance};
 use trail_store::rollups::{RollupRow, RollupTable};
 
-use crate::{durations, top, Scope, Usage, UsageError, UsageResult, Window};
+use crate::{durations, Scope, Usage, UsageError, UsageResult, Window};
 
 /// An operation in rollup rows: type, package, kind, function.
 type OpKey<'r> = (i64, &'r str, &'r str, &'r str);
@@ -56,19 +56,39 @@ impl Usage<'_> {
             op.per_bucket.push((r.bucket, s));
             everything.merge(s);
         }
-        let operations = ops
+        // The slowest operations are chosen by their whole window first:
+        // each bucket's quantiles are worked out only for those shown, as
+        // 90 days of them for every operation were half of the view.
+        let mut ranked: Vec<_> = ops
             .into_iter()
-            .map(|((type_id, package, kind, function), mut op)| {
+            .map(|((type_id, package, kind, function), op)| {
+                let all = durations(&op.all);
+                let p90 = all.p90.unwrap_or(0.0) as i64;
+                let order = (
+                    Reverse(p90),
+                    self.type_name(type_id),
+                    function,
+                    package,
+                    kind,
+                );
+                (order, all, op)
+            })
+            .collect();
+        ranked.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        ranked.truncate(limit);
+        let operations = ranked
+            .into_iter()
+            .map(|((_, event_type, function, package, kind), all, mut op)| {
                 op.per_bucket.sort_unstable_by_key(|(bucket, _)| *bucket);
                 let (package, kind, function) =
                     (package.to_string(), kind.to_string(), function.to_string());
                 Operation {
-                    event_type: self.type_name(type_id),
+                    event_type,
                     label: labels
                         .functions
                         .get(&(package.clone(), kind.clone(), function.clone()))
                         .map_or_else(|| function.clone(), |l| l.label.clone()),
-                    durations: durations(&op.all),
+                    durations: all,
                     per_bucket: op
                         .per_bucket
                         .into_iter()
@@ -86,10 +106,7 @@ impl Usage<'_> {
         let slowest = self.slowest(w, scope, everything.quantile(0.99)).await?;
         Ok(Performance {
             span: w.span(),
-            operations: top(operations, limit, |o: &Operation| {
-                let p90 = o.durations.p90.unwrap_or(0.0) as i64;
-                (Reverse(p90), o.event_type.clone(), o.function.clone())
-            }),
+            operations,
             slowest,
         })
     }
