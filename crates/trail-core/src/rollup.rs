@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use crate::event::{ActorKind, NewEvent};
@@ -164,8 +164,12 @@ impl Grain {
     }
 
     /// The start of the bucket holding `t` (days are UTC days).
+    /// The start of `t`'s bucket, as chrono's `duration_trunc` gives it, in
+    /// plain arithmetic: views floor every row they read.
     pub fn floor(self, t: DateTime<Utc>) -> DateTime<Utc> {
-        t.duration_trunc(self.length()).unwrap_or(t)
+        let length = self.length().num_microseconds().expect("a bucket's length");
+        let at = t.timestamp_micros();
+        DateTime::from_timestamp_micros(at - at.rem_euclid(length)).unwrap_or(t)
     }
 }
 
@@ -1142,6 +1146,18 @@ fn get_long_varint(bytes: &mut &[u8]) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buckets_start_where_chrono_truncates() {
+        use chrono::DurationRound;
+        let start = DateTime::parse_from_rfc3339("2026-03-29T00:59:59.999999Z").unwrap();
+        for step in 0..2_000i64 {
+            let t = start.to_utc() + Duration::microseconds(step * 7_777_777_777 + step);
+            for grain in [Grain::Minute, Grain::Hour, Grain::Day] {
+                assert_eq!(grain.floor(t), t.duration_trunc(grain.length()).unwrap());
+            }
+        }
+    }
 
     #[test]
     fn quantiles_are_within_the_relative_error() {

@@ -193,24 +193,24 @@ impl Usage<'_> {
             people: false,
             totals: false,
         };
-        let mut days: HashMap<String, BTreeSet<DateTime<Utc>>> = HashMap::new();
+        // Keyed by the rows' own texts: a window's error cells are thousands.
+        let mut days: HashMap<&str, BTreeSet<DateTime<Utc>>> = HashMap::new();
         let read = self.store.rollup_rows(self.account, &q).await?;
-        for r in read
+        let cells = read
             .iter()
-            .chain(window_cells.into_iter().flatten().flatten().copied())
-        {
-            days.entry(r.signature.to_string())
-                .or_default()
-                .insert(day(r.bucket));
+            .chain(window_cells.into_iter().flatten().flatten().copied());
+        for r in cells {
+            days.entry(&r.signature).or_default().insert(day(r.bucket));
         }
         for (signature, (_, first, _)) in seen {
             if *first < quiet_from {
-                days.entry(signature.clone())
-                    .or_default()
-                    .insert(day(*first));
+                days.entry(signature).or_default().insert(day(*first));
             }
         }
-        Ok(days)
+        Ok(days
+            .into_iter()
+            .map(|(s, days)| (s.to_string(), days))
+            .collect())
     }
 
     /// Event types that came before the occurrences in their sessions, within `span`.

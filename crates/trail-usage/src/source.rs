@@ -230,13 +230,14 @@ impl<K: Ord + std::hash::Hash + Clone> Ranked<K> {
     }
 }
 
-/// Rows grouped by a key of their cell, each with an accumulator: a cell's
-/// rows come one after another, so its key is looked up once per cell, not
-/// once per person.
+/// Rows grouped by a key of their cell, each with an accumulator. A key is
+/// looked up once per run of equal keys: a cell's people come one after
+/// another, and neighbouring cells mostly share their key.
 pub(crate) struct Groups<'c, K> {
     index: HashMap<K, usize>,
     keys: Vec<K>,
-    current: Option<(&'c RollupRow, usize)>,
+    current: Option<(K, usize)>,
+    cells: std::marker::PhantomData<&'c RollupRow>,
 }
 
 impl<K> Default for Groups<'_, K> {
@@ -245,6 +246,7 @@ impl<K> Default for Groups<'_, K> {
             index: HashMap::new(),
             keys: Vec::new(),
             current: None,
+            cells: std::marker::PhantomData,
         }
     }
 }
@@ -258,17 +260,17 @@ impl<'c, K: std::hash::Hash + Eq + Clone> Groups<'c, K> {
         key: impl Fn(&'c RollupRow) -> K,
         accs: &'a mut Vec<A>,
     ) -> &'a mut A {
-        let at = match self.current {
-            Some((current, at)) if std::ptr::eq(current, cell) => at,
+        let k = key(cell);
+        let at = match &self.current {
+            Some((current, at)) if *current == k => *at,
             _ => {
-                let k = key(cell);
                 let next = self.keys.len();
                 let at = *self.index.entry(k.clone()).or_insert(next);
                 if at == next {
-                    self.keys.push(k);
+                    self.keys.push(k.clone());
                     accs.push(A::default());
                 }
-                self.current = Some((cell, at));
+                self.current = Some((k, at));
                 at
             }
         };
