@@ -397,9 +397,12 @@ struct Dots<K> {
     /// The view's keys in order; a key's rank is its place here.
     keys: Vec<K>,
     /// The largest dots so far, pruned to MAX_DOTS whenever twice that many
-    /// gathered; dots smaller than the smallest kept are only counted.
+    /// gathered.
     kept: Vec<Candidate>,
-    floor: i64,
+    /// The last dot kept at the latest pruning: later dots that come after
+    /// it are only counted. Comparing whole dots, not just their events,
+    /// keeps the many ties of small counts out too.
+    cut: Option<Candidate>,
     total: i64,
 }
 
@@ -409,22 +412,26 @@ impl<K> Dots<K> {
         Dots {
             keys,
             kept: Vec::new(),
-            floor: i64::MIN,
+            cut: None,
             total: 0,
         }
     }
 
     fn add(&mut self, cell: &RollupRow, rank: u32, person: u32, events: i64) {
         self.total += 1;
-        if events < self.floor {
+        if self.cut.is_some_and(|cut| events < cut.events.0) {
             return;
         }
-        self.kept.push(Candidate {
+        let candidate = Candidate {
             events: Reverse(events),
             bucket: cell.bucket.timestamp_micros(),
             rank,
             person,
-        });
+        };
+        if self.cut.is_some_and(|cut| candidate >= cut) {
+            return;
+        }
+        self.kept.push(candidate);
         if self.kept.len() >= 2 * MAX_DOTS {
             self.prune();
         }
@@ -432,15 +439,11 @@ impl<K> Dots<K> {
 
     fn prune(&mut self) {
         if self.kept.len() > MAX_DOTS {
-            self.kept.select_nth_unstable(MAX_DOTS);
+            self.kept.select_nth_unstable(MAX_DOTS - 1);
             self.kept.truncate(MAX_DOTS);
+            // The last of the kept, where `select_nth_unstable` put it.
+            self.cut = self.kept.last().copied();
         }
-        self.floor = self
-            .kept
-            .iter()
-            .map(|c| c.events.0)
-            .min()
-            .unwrap_or(i64::MIN);
     }
 
     fn shown(mut self, numbers: &[Uuid], name: impl Fn(&K) -> String) -> (Vec<Dot>, i64) {
@@ -482,17 +485,20 @@ mod tests {
         let ranked = Ranked::new(keys.iter().copied());
         let mut dots = Dots::new(ranked.keys);
         let mut all = Vec::new();
-        for i in 0..(3 * MAX_DOTS as u32) {
+        const SENT: usize = 3 * MAX_DOTS;
+        for i in 0..(SENT as u32) {
             let (cell, key) = (&cells[(i * 7 % 29) as usize], keys[(i % 3) as usize]);
             // Each person once (7919 is prime to the count): a cell holds a person once.
-            let (person, events) = (i * 7_919 % (3 * MAX_DOTS as u32), i64::from(i * 13 % 5));
+            // A fifth of 2 events, the rest 1: the cut falls among the ties
+            // of 1 at every pruning, and later ties must still get in.
+            let (person, events) = (i * 7_919 % (SENT as u32), i64::from(1 + i * 13 % 5 / 4));
             dots.add(cell, ranked.of[(i % 3) as usize], person, events);
             all.push((Reverse(events), cell.bucket, key, person));
         }
         all.sort();
-        let numbers: Vec<Uuid> = (0..3 * MAX_DOTS).map(|_| Uuid::now_v7()).collect();
+        let numbers: Vec<Uuid> = (0..SENT).map(|_| Uuid::now_v7()).collect();
         let (shown, total) = dots.shown(&numbers, |k| k.to_string());
-        assert_eq!(total, 3 * MAX_DOTS as i64);
+        assert_eq!(total, SENT as i64);
         let shown: Vec<_> = shown
             .iter()
             .map(|d| (Reverse(d.events), d.bucket, d.name.clone(), d.user))
