@@ -57,10 +57,14 @@ echo "== benchmark smoke run (asserts nothing about speed)"
 cargo build --release --locked -p trail-cli
 bin="${CARGO_TARGET_DIR:-target}/release/trail"
 "$bin" bench ingest --events 20000 --store sqlite
+"$bin" bench search --events 20000 --runs 1 --store sqlite
+"$bin" bench usage --events 20000 --runs 1 --rounds 1 --store sqlite
 # A database of its own, made afresh each run: the smoke run must not grow with every CI run.
 smoke_url="${TRAIL_TEST_POSTGRES_URL%/*}/trail_smoke"
 psql "$TRAIL_TEST_POSTGRES_URL" -qc "SET client_min_messages = warning" \
     -c "DROP DATABASE IF EXISTS trail_smoke" -c "CREATE DATABASE trail_smoke"
 "$bin" bench ingest --events 20000 --store postgres --database "$smoke_url"
+"$bin" bench search --events 20000 --runs 1 --store "$smoke_url"
+"$bin" bench usage --events 20000 --runs 1 --rounds 1 --store "$smoke_url"
 psql "$TRAIL_TEST_POSTGRES_URL" -qc "DROP DATABASE trail_smoke"
 echo "== all checks passed"
