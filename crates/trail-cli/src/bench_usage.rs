@@ -27,11 +27,11 @@ pub struct UsageArgs {
     #[arg(long, default_value = "sqlite")]
     store: String,
     /// Timed runs per view and round (after 3 warm-up runs).
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = at_least_one())]
     runs: usize,
     /// Rounds over every view; each figure is the median of the rounds'.
     /// Rounds spread the machine's slow spells over all views alike.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = at_least_one())]
     rounds: usize,
     /// Measure an account a previous run loaded instead of loading a new one.
     #[arg(long)]
@@ -49,6 +49,11 @@ pub struct UsageArgs {
     /// Only these window lengths in days.
     #[arg(long, value_delimiter = ',', default_values_t = [7, 90])]
     days: Vec<u32>,
+}
+
+/// Counts of runs and rounds: zero would leave no time to report.
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..)
 }
 
 impl UsageArgs {
@@ -88,7 +93,7 @@ pub async fn run(args: UsageArgs) -> anyhow::Result<()> {
     let total = store.event_count(account.id).await?;
     let cases = cases(&args, client).await?;
     let mut rounds: Vec<Vec<[f64; 3]>> = vec![Vec::new(); cases.len()];
-    for round in 0..args.rounds.max(1) {
+    for round in 0..args.rounds {
         eprintln!("round {}", round + 1);
         for (case, figures) in cases.iter().zip(&mut rounds) {
             figures.push(case.time(args.runs, client).await?);
@@ -294,4 +299,27 @@ fn duckdb_version() -> String {
         .ok()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Usage {
+        #[command(flatten)]
+        args: super::UsageArgs,
+    }
+
+    #[test]
+    fn zero_runs_or_rounds_are_refused_by_name() {
+        for flag in ["--runs", "--rounds"] {
+            let refused = Usage::try_parse_from(["usage", flag, "0"]).err().unwrap();
+            assert!(refused.to_string().contains(flag), "{refused}");
+        }
+        let args = Usage::try_parse_from(["usage", "--rounds", "2"])
+            .unwrap()
+            .args;
+        assert_eq!((args.runs, args.rounds), (20, 2));
+    }
 }
