@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{Duration, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use trail_core::credentials::Scope;
@@ -159,7 +159,7 @@ fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
 
 /// Request bodies for HTTP, and the same events parsed, for the baseline.
 fn generate(args: &IngestArgs) -> anyhow::Result<(Vec<Vec<u8>>, Vec<NewEvent>)> {
-    let mut generator = Generator::new(args.seed, args.events, Utc::now(), 90);
+    let mut generator = Generator::new(args.seed, args.events, Utc::now(), Duration::days(90));
     let ctx = demo::context();
     let mut bodies = Vec::new();
     let mut rows = Vec::with_capacity(args.events as usize);
@@ -176,9 +176,10 @@ fn generate(args: &IngestArgs) -> anyhow::Result<(Vec<Vec<u8>>, Vec<NewEvent>)> 
     Ok((bodies, rows))
 }
 
-/// One request body per event (a JSON object), as a browser sends them.
+/// One request body per event (a JSON object), as a browser sends them: events
+/// of the last minute, since browsers send what just happened.
 fn single_event_bodies(seed: u64, events: u64) -> anyhow::Result<Vec<Vec<u8>>> {
-    let mut generator = Generator::new(seed, events, Utc::now(), 90);
+    let mut generator = Generator::new(seed, events, Utc::now(), Duration::minutes(1));
     (0..events)
         .map(|_| Ok(serde_json::to_vec(&generator.next_event())?))
         .collect()

@@ -72,7 +72,13 @@ pub async fn load(
 ) -> anyhow::Result<()> {
     create_people(store, account, shape).await?;
     let started = Instant::now();
-    let mut generator = Generator::with_shape(shape.clone(), seed, events, Utc::now(), 90);
+    let mut generator = Generator::with_shape(
+        shape.clone(),
+        seed,
+        events,
+        Utc::now(),
+        chrono::Duration::days(90),
+    );
     let ctx = context();
     let mut done = 0u64;
     while done < events {

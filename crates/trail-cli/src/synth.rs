@@ -227,8 +227,8 @@ pub struct Generator {
 }
 
 impl Generator {
-    pub fn new(seed: u64, total: u64, end: DateTime<Utc>, days: i64) -> Generator {
-        Generator::with_shape(Shape::demo(), seed, total, end, days)
+    pub fn new(seed: u64, total: u64, end: DateTime<Utc>, span: Duration) -> Generator {
+        Generator::with_shape(Shape::demo(), seed, total, end, span)
     }
 
     pub fn with_shape(
@@ -236,7 +236,7 @@ impl Generator {
         seed: u64,
         total: u64,
         end: DateTime<Utc>,
-        days: i64,
+        span: Duration,
     ) -> Generator {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut types: Vec<String> = Catalogue::builtin().map(|t| t.name.to_string()).collect();
@@ -244,7 +244,6 @@ impl Generator {
         for i in (1..types.len()).rev() {
             types.swap(i, rng.gen_range(0..=i));
         }
-        let span = Duration::days(days);
         let mut group_types = std::collections::HashMap::new();
         for (_, group) in &shape.users {
             if !group_types.contains_key(group) {
@@ -456,8 +455,8 @@ mod tests {
     #[test]
     fn same_seed_same_events_and_every_type_appears() {
         let end = Utc::now();
-        let mut a = Generator::new(7, 2000, end, 90);
-        let mut b = Generator::new(7, 2000, end, 90);
+        let mut a = Generator::new(7, 2000, end, Duration::days(90));
+        let mut b = Generator::new(7, 2000, end, Duration::days(90));
         let mut types = std::collections::HashSet::new();
         let mut users = std::collections::HashMap::<String, u32>::new();
         for _ in 0..2000 {

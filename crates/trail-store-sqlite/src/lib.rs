@@ -39,6 +39,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_error_sessions.sql")),
     (10, include_str!("../migrations/0010_bucket_versions.sql")),
     (11, include_str!("../migrations/0011_session_starts.sql")),
+    (
+        12,
+        include_str!("../migrations/0012_session_starts_counted_by_writer.sql"),
+    ),
 ];
 
 /// The embedded backend.

@@ -49,7 +49,21 @@ pub fn insert(
     .map_err(db_error)?
     .execute(params![account, id, user_id, micros(&s.started), s.ip, s.user_agent, s.client])
     .map_err(db_error)?;
+    count_start(conn, account, micros(&s.started))?;
     Ok(id)
+}
+
+/// Adds the session to the sessions started in its hour (µs since 1970, floored).
+fn count_start(conn: &Connection, account: Uuid, started: i64) -> StoreResult<()> {
+    const HOUR: i64 = 3_600_000_000;
+    conn.prepare_cached(
+        "INSERT INTO usage_session_starts (account_id, hour, sessions) VALUES (?1, ?2, 1)
+         ON CONFLICT (account_id, hour) DO UPDATE SET sessions = sessions + 1",
+    )
+    .map_err(db_error)?
+    .execute(params![account, started - started.rem_euclid(HOUR)])
+    .map_err(db_error)?;
+    Ok(())
 }
 
 pub fn start(conn: &mut Connection, account: Uuid, s: NewSession) -> StoreResult<Session> {
