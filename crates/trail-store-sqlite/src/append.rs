@@ -285,8 +285,7 @@ impl BatchWriter<'_> {
     /// A read, then an update, not `UPDATE … RETURNING`: SQLite runs RETURNING
     /// as a trigger, under a statement savepoint, and FTS5 writes its pending
     /// text index to disk at every savepoint, so each request of a batch cut
-    /// the index into another segment to merge (single events: a commit
-    /// 19 → ? ms).
+    /// the index into another segment to merge.
     fn reserve(&self, account: Uuid, n: i64) -> StoreResult<i64> {
         let first: i64 = self
             .tx
